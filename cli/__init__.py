@@ -1,0 +1,1 @@
+"""idmerge's command line: parse arguments, call :mod:`matchers`, render results."""

@@ -1,0 +1,62 @@
+"""Consoles: data and summaries to stdout, diagnostics and progress to stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from matchers import IdmergeError
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+#: Exit codes: 0 success, 1 failed checks, 2 usage or input error, 130 Ctrl-C.
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def fail(message: str) -> NoReturn:
+    """Print one error line to stderr and exit 2."""
+    err.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the engine's user errors and Ctrl-C into one line and an exit code."""
+    try:
+        yield
+    except IdmergeError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        err.print("Interrupted; no output was changed.")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def progress_printer(enabled: bool) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """A stage progress display on stderr (off when quiet or not a terminal)."""
+    if not enabled or not err.is_terminal:
+        return (lambda stage, n, total: None), (lambda: None)
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err, transient=True,
+    )
+    task = bar.add_task("starting", total=1)
+    bar.start()
+
+    def update(stage: str, number: int, total: int) -> None:
+        bar.update(task, description=stage, completed=number - 1, total=total)
+
+    return update, bar.stop
+
+
+def is_quiet_stream() -> bool:
+    return not sys.stderr.isatty()

@@ -1,0 +1,88 @@
+"""``idmerge run``: resolve duplicates and write merged contacts and reports."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.table import Table
+
+from cli.console import out, progress_printer, user_errors
+from matchers import RunOptions
+from matchers import run as run_engine
+from matchers.report import Summary
+
+FormatOption = Literal["csv", "parquet"]
+
+
+def run(
+    files: Annotated[list[Path], typer.Argument(help="Contact exports (CSV or Parquet); each file is a source.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the results into.")],
+    region: Annotated[
+        str | None, typer.Option(help="Default phone region (e.g. UA) for numbers without a country code.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="idmerge.toml with column mapping and rule overrides.")] = None,
+    fmt: Annotated[
+        FormatOption | None,
+        typer.Option("--format", help="Output format; default: the format of the first input."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite results in a non-empty --out folder.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    encoding: Annotated[
+        str | None, typer.Option(help="Input encoding (default: detected; e.g. utf-8, utf-16, cp1251).")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="CSV delimiter (default: detected among , ; tab |); 'tab' for tab.")
+    ] = None,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="Set malformed rows aside in rejects.csv instead of stopping.")
+    ] = False,
+) -> None:
+    """Merge duplicate contacts of FILES and write contacts, membership, findings and report.json."""
+    started = time.perf_counter()
+    options = RunOptions(
+        out=out_dir, format=fmt, force=force, config=config, region=region, encoding=encoding,
+        delimiter=delimiter, skip_bad_rows=skip_bad_rows,
+    )
+    update, stop = progress_printer(not quiet)
+    with user_errors():
+        try:
+            result = run_engine(files, options, update)
+        finally:
+            stop()
+    if not quiet:
+        render_summary(result.summary, time.perf_counter() - started, out_dir)
+
+
+def render_summary(summary: Summary, seconds: float, out_dir: Path) -> None:
+    """The short summary printed after a run."""
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    rows = [
+        ("Records in", summary.records),
+        ("Contacts out", summary.contacts),
+        ("Duplicates merged", summary.duplicates_merged),
+        ("Conflicts", summary.conflicts),
+        ("Moved devices", summary.moved),
+        ("Junk values ignored", summary.junk_values),
+        ("Invalid values", summary.invalid_values),
+        ("Over-shared values", summary.over_shared_values),
+        ("Records with no identifier", summary.no_identifier),
+    ]
+    if summary.rejected_rows:
+        rows.append(("Rejected rows (rejects.csv)", summary.rejected_rows))
+    if summary.unreadable_dates:
+        rows.append(("Unreadable dates (treated as missing)", summary.unreadable_dates))
+    for label, value in rows:
+        table.add_row(label, f"{value:,}")
+    table.add_row("Time", f"{seconds:.1f} s")
+    out.print(table)
+    if summary.phones_without_region:
+        out.print(
+            f"{summary.phones_without_region:,} phone values have no country code and no region is known: "
+            "they are treated as invalid; pass --region (e.g. --region UA)."
+        )
+    out.print(f"Results in {out_dir}/")

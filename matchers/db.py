@@ -1,0 +1,75 @@
+"""The one small layer that knows DuckDB.
+
+Every stage builds SQL text with :func:`q` for identifiers and binds values
+(paths included) as parameters, so a file name with an apostrophe cannot break
+a query. Keeping the engine's contact with DuckDB here is what lets the same
+stages run on another SQL engine later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+
+def q(name: str) -> str:
+    """Quote an SQL identifier, doubling any double quote inside it."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    """Quote a string literal, for the few places DuckDB takes no parameter."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+class Database:
+    """An in-process DuckDB connection with the helpers the stages need."""
+
+    def __init__(self, *, memory_limit: str | None = None, temp_dir: str | None = None) -> None:
+        self.con = duckdb.connect(":memory:")
+        self.con.execute("SET preserve_insertion_order = true")
+        threads = os.cpu_count() or 1
+        self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = {lit(memory_limit)}")
+        if temp_dir:
+            self.con.execute(f"SET temp_directory = {lit(temp_dir)}")
+
+    def run(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Execute a statement for its effect."""
+        self.con.execute(sql, params or [])
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Execute a query and return all its rows."""
+        return self.con.execute(sql, params or []).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """The first column of the first row of a query (None when empty)."""
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Execute a query and return its result as an Arrow table."""
+        return self.con.sql(sql, params=list(params) if params else None).to_arrow_table()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """Make an Arrow table queryable as a view (replacing one of that name)."""
+        self.con.register(name, table)
+
+    def table_from_arrow(self, name: str, table: pa.Table) -> None:
+        """Copy an Arrow table into a DuckDB table."""
+        view = f"__arrow_{name}"
+        self.con.register(view, table)
+        self.con.execute(f"CREATE OR REPLACE TABLE {q(name)} AS SELECT * FROM {q(view)}")
+        self.con.unregister(view)
+
+    def columns(self, name: str) -> list[str]:
+        """Column names of a table or view."""
+        return [row[0] for row in self.rows(f"DESCRIBE {q(name)}")]
+
+    def close(self) -> None:
+        self.con.close()

@@ -1,0 +1,311 @@
+"""Stage 1: read the input files into DuckDB tables, one per source.
+
+Each source table has ``rec`` (a global record number that sorts files in
+command-line order, then rows), ``source``, ``row`` (1-based record number in
+the file, header not counted) and one VARCHAR column per input column, named
+``c0``, ``c1``... (headers may repeat or be blank; the header text is kept in
+:class:`Source`). Encoding and delimiter are detected from the first bytes,
+and malformed rows are never dropped silently: they stop the run, or with
+``skip_bad_rows`` they are kept aside as rejects with their line verbatim.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from matchers import columns as column_names
+from matchers.config import Config
+from matchers.db import Database, lit, q
+from matchers.errors import InputError
+from matchers.identifiers import UPDATED_AT
+
+#: Records of one file are numbered below this; file i starts at i * FILE_STRIDE.
+FILE_STRIDE = 1 << 40
+SAMPLE_BYTES = 1 << 16
+DELIMITERS = (",", ";", "\t", "|")
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+#: Encodings DuckDB reads itself; anything else is transcoded to UTF-8 first.
+NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16"}
+FALLBACK_ENCODINGS = ("cp1251", "cp1252")
+
+
+@dataclass
+class Source:
+    """One input file and what was detected in it."""
+
+    path: Path
+    name: str
+    index: int
+    format: str
+    table: str
+    headers: list[str]
+    #: column position -> identifier name or ``updated_at``
+    roles: dict[int, str]
+    encoding: str | None = None
+    delimiter: str | None = None
+    records: int = 0
+    rejected: int = 0
+    rejects: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def column(self, position: int) -> str:
+        return f"c{position}"
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    encoding: str | None = None
+    delimiter: str | None = None
+    skip_bad_rows: bool = False
+
+
+def load_sources(
+    db: Database, paths: list[Path], config: Config, options: LoadOptions, workdir: Path
+) -> list[Source]:
+    """Read every input file; raise :class:`InputError` on the first bad one."""
+    if not paths:
+        raise InputError("no input files given; name one or more CSV or Parquet exports")
+    names = _labels(paths)
+    sources = []
+    for index, (path, name) in enumerate(zip(paths, names, strict=True)):
+        sources.append(_load_one(db, path, name, index, config, options, workdir))
+    return sources
+
+
+def _labels(paths: list[Path]) -> list[str]:
+    """Each source is labelled by its file name; the path as given if names repeat."""
+    names = [p.name for p in paths]
+    if len(set(names)) == len(names):
+        return names
+    if len({str(p) for p in paths}) != len(paths):
+        dup = next(str(p) for p in paths if [str(x) for x in paths].count(str(p)) > 1)
+        raise InputError(f"{dup}: the same file is given twice; name each input once")
+    return [str(p) for p in paths]
+
+
+def _load_one(
+    db: Database, path: Path, name: str, index: int, config: Config,
+    options: LoadOptions, workdir: Path,
+) -> Source:
+    if not path.exists():
+        raise InputError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; name the export files inside it")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(SAMPLE_BYTES)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+    if size == 0 or not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise InputError(f"{path}: the file is empty; export the contacts again")
+    suffix = path.suffix.lower()
+    table = f"src_{index}"
+    if suffix in PARQUET_SUFFIXES or head[:4] == b"PAR1":
+        return _load_parquet(db, path, name, index, table, config)
+    if suffix not in CSV_SUFFIXES and suffix:
+        if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise InputError(
+                f"{path}: {suffix} files are not supported; export as CSV or Parquet"
+            )
+    return _load_csv(db, path, name, index, table, head, config, options, workdir)
+
+
+def _load_parquet(
+    db: Database, path: Path, name: str, index: int, table: str, config: Config
+) -> Source:
+    try:
+        described = db.rows("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
+    except duckdb.Error:
+        raise InputError(f"{path}: not a readable Parquet file; export it again") from None
+    headers = [row[0] for row in described]
+    source = Source(path, name, index, "parquet", table, headers, _roles(path, headers, config))
+    select = ", ".join(
+        f"CAST({q(h)} AS VARCHAR) AS {q(source.column(i))}" for i, h in enumerate(headers)
+    )
+    db.run(
+        f"""CREATE OR REPLACE TABLE {q(table)} AS
+        SELECT {index * FILE_STRIDE} + row_number() OVER () AS rec,
+               {lit(name)} AS source, row_number() OVER () AS "row", * EXCLUDE (__n)
+        FROM (SELECT 0 AS __n, {select} FROM read_parquet(?))""",
+        [str(path)],
+    )
+    source.records = int(db.one(f"SELECT count(*) FROM {q(table)}"))
+    if source.records == 0:
+        raise InputError(f"{path}: the file has no records; export the contacts again")
+    return source
+
+
+def _detect_encoding(path: Path, head: bytes, forced: str | None) -> str:
+    if forced:
+        try:
+            return codecs.lookup(forced).name
+        except LookupError:
+            raise InputError(f"--encoding {forced!r} is not an encoding Python knows; try utf-8, cp1251 or cp1252") from None
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head, cp_isolation=list(FALLBACK_ENCODINGS)).best()
+    return codecs.lookup(best.encoding).name if best else "cp1252"
+
+
+def _transcode(path: Path, encoding: str, target: Path) -> None:
+    """Rewrite a file as UTF-8 in large chunks (never row by row)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    try:
+        with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+            while chunk := src.read(1 << 22):
+                dst.write(decoder.decode(chunk))
+                offset += len(chunk)
+            dst.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: byte {offset + exc.start + 1} cannot be read as {encoding}; "
+            "pass the file's real encoding with --encoding"
+        ) from None
+
+
+def _header_line(text: str) -> str:
+    return text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+
+
+def _detect_delimiter(header: str, forced: str | None) -> str:
+    if forced:
+        return "\t" if forced in ("\\t", "tab", "TAB") else forced
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _load_csv(
+    db: Database, path: Path, name: str, index: int, table: str, head: bytes,
+    config: Config, options: LoadOptions, workdir: Path,
+) -> Source:
+    encoding = _detect_encoding(path, head, options.encoding)
+    read_path = path
+    native = NATIVE_ENCODINGS.get(encoding)
+    if native is None:
+        read_path = workdir / f"{table}.utf8.csv"
+        _transcode(path, encoding, read_path)
+        native = "utf-8"
+    try:
+        sample = head.decode(encoding if encoding != "utf-16" else "utf-16", errors="ignore")
+    except LookupError:
+        sample = head.decode("utf-8", errors="ignore")
+    header_text = _header_line(sample)
+    delimiter = _detect_delimiter(header_text, options.delimiter)
+    if len(delimiter) != 1:
+        raise InputError(f"--delimiter {delimiter!r} must be one character such as ',' ';' or tab")
+    headers = next(csv.reader(io.StringIO(header_text), delimiter=delimiter), [])
+    headers = [h.strip().lstrip("\ufeff") for h in headers]
+    if not any(headers):
+        raise InputError(f"{path}: line 1 has no column headers; the first line must name the columns")
+    source = Source(
+        path, name, index, "csv", table, headers, _roles(path, headers, config, delimiter),
+        encoding=encoding, delimiter=delimiter,
+    )
+    spec = "{" + ", ".join(f"{lit(source.column(i))}: 'VARCHAR'" for i in range(len(headers))) + "}"
+    rejects = f"rejects_{index}"
+    try:
+        db.run(
+            f"""CREATE OR REPLACE TABLE {q(table + '_raw')} AS
+            SELECT row_number() OVER () AS __ord, *
+            FROM read_csv(?, delim = ?, quote = '"', escape = '"', header = true,
+                          auto_detect = false, columns = {spec}, encoding = ?,
+                          store_rejects = true, ignore_errors = true,
+                          rejects_table = {lit(rejects)}, rejects_scan = {lit(rejects + '_scan')},
+                          max_line_size = 16777216)""",
+            [str(read_path), delimiter, native],
+        )
+    except duckdb.Error as exc:
+        raise InputError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from None
+    bad = db.rows(
+        f"""SELECT line, error_type::VARCHAR, csv_line FROM {q(rejects)}
+        QUALIFY row_number() OVER (PARTITION BY line ORDER BY column_idx) = 1 ORDER BY line"""
+    )
+    accepted = int(db.one(f"SELECT count(*) FROM {q(table + '_raw')}"))
+    if bad:
+        _check_rejects(path, bad, encoding, len(headers), delimiter, options.skip_bad_rows)
+        source.rejects = [(int(line), kind, text) for line, kind, text in bad]
+    source.rejected = len(bad)
+    source.records = accepted
+    if accepted == 0 and not bad:
+        raise InputError(f"{path}: the file has a header but no records; export the contacts again")
+    # The reject table's line numbers count records (header = 1), so accepted
+    # records take, in order, the record numbers that no reject holds.
+    db.run(
+        f"""CREATE OR REPLACE TABLE {q(table)} AS
+        WITH numbers AS (
+            SELECT n AS "row", row_number() OVER (ORDER BY n) AS __ord
+            FROM range(1, {accepted + len(bad) + 1}) t(n)
+            WHERE n NOT IN (SELECT line - 1 FROM {q(rejects)})
+        )
+        SELECT {index * FILE_STRIDE} + numbers."row" AS rec, {lit(name)} AS source,
+               numbers."row" AS "row", r.* EXCLUDE (__ord)
+        FROM {q(table + '_raw')} r JOIN numbers USING (__ord)
+        ORDER BY rec"""
+    )
+    db.run(f"DROP TABLE {q(table + '_raw')}")
+    return source
+
+
+def _check_rejects(
+    path: Path, bad: list[tuple[int, str, str]], encoding: str, width: int,
+    delimiter: str, skip: bool,
+) -> None:
+    line, kind, _ = bad[0]
+    if kind == "INVALID ENCODING":
+        raise InputError(
+            f"{path}: line {line} is not valid {encoding}; pass the file's encoding with --encoding (e.g. cp1251)"
+        )
+    if skip:
+        return
+    lines = ", ".join(str(b[0]) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
+    what = {"MISSING COLUMNS": "too few fields", "TOO MANY COLUMNS": "too many fields"}.get(
+        kind, kind.lower()
+    )
+    shown = {"\t": "tab"}.get(delimiter, delimiter)
+    raise InputError(
+        f"{path}: {len(bad)} malformed record(s) at line(s) {lines} (first: {what}, expected "
+        f"{width} fields separated by {shown!r}); fix them, or pass --skip-bad-rows to set "
+        "them aside in rejects.csv"
+    )
+
+
+def _roles(path: Path, headers: list[str], config: Config, delimiter: str | None = None) -> dict[int, str]:
+    """Which column holds which identifier (config mapping first, then header names)."""
+    known = set(config.names) | {UPDATED_AT}
+    roles: dict[int, str] = {}
+    for position, header in enumerate(headers):
+        mapped = config.columns.get(header)
+        role = mapped if mapped is not None else column_names.detect(header)
+        if role == "ignore" or role not in known:
+            continue
+        if role == UPDATED_AT and UPDATED_AT in roles.values():
+            continue
+        roles[position] = role
+    if not any(role != UPDATED_AT for role in roles.values()):
+        shown = ", ".join(repr(h) for h in headers[:6]) + (" ..." if len(headers) > 6 else "")
+        hint = ""
+        if delimiter is not None and len(headers) == 1:
+            hint = " (only one column: if fields are separated by another character, pass --delimiter)"
+        raise InputError(
+            f"{path}: no identifier column among {shown}{hint}; map one in the config, "
+            'e.g. [columns] "Mail" = "email"'
+        )
+    return roles

@@ -1,0 +1,262 @@
+"""Stage 2: one row per identifier value, with its normalised form.
+
+Builds ``vals(rec, ident, raw, norm, valid)``: ``raw`` as written (trimmed),
+``norm`` the form records are matched by, ``valid`` whether the email or phone
+library accepted it. Emails and phones go through ``email-validator`` and
+``phonenumbers``, called once per *distinct* cleaned value, never per row;
+everything else is SQL over whole columns.
+
+Also builds ``recs(rec, source, row, updated_at)`` with ``updated_at`` parsed
+by the date format that reads most of that column's values.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import phonenumbers
+import pyarrow as pa
+from email_validator import EmailNotValidError, validate_email
+
+from matchers import columns as column_names
+from matchers.config import Config
+from matchers.db import Database, lit, q
+from matchers.identifiers import OTHER_SEPARATOR, UPDATED_AT
+from matchers.load import Source
+
+#: strptime formats tried for ``updated_at`` besides ISO 8601 (most specific first).
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y",
+    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y",
+    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+    "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y",
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d",
+)
+
+#: A source-key value already written as ``<file>:<value>`` by an earlier run.
+PREFIXED_SOURCE_KEY = r"^[^:]+\.(csv|tsv|txt|parquet|pq|xlsx|xls|zip):"
+
+
+@dataclass
+class NormaliseResult:
+    region: str | None
+    region_inferred: bool
+    unreadable_dates: int
+    phones_without_region: int
+
+
+def build_records(db: Database, sources: list[Source]) -> int:
+    """``recs``: one row per input record with its parsed ``updated_at``."""
+    parts = []
+    unreadable = 0
+    for source in sources:
+        position = next((p for p, r in source.roles.items() if r == UPDATED_AT), None)
+        if position is None:
+            parts.append(f"SELECT rec, source, \"row\", NULL::TIMESTAMP AS updated_at FROM {q(source.table)}")
+            continue
+        col = q(source.column(position))
+        fmt = _best_date_format(db, source.table, col)
+        parsed = _date_expr(col, fmt)
+        parts.append(f"SELECT rec, source, \"row\", {parsed} AS updated_at FROM {q(source.table)}")
+        unreadable += int(
+            db.one(
+                f"SELECT count(*) FROM {q(source.table)} WHERE nullif(trim({col}), '') IS NOT NULL "
+                f"AND {parsed} IS NULL"
+            )
+        )
+    # recency: the one order of MATCHING.md ("Recency"): dated records are newer
+    # than undated ones; ties and missing dates go by input order.
+    db.run(
+        "CREATE OR REPLACE TABLE recs AS SELECT *, row_number() OVER (ORDER BY updated_at ASC NULLS FIRST, rec) "
+        "AS recency FROM (" + " UNION ALL ".join(parts) + ") ORDER BY rec"
+    )
+    return unreadable
+
+
+def _date_expr(col: str, fmt: str | None) -> str:
+    iso = f"try_cast(trim({col}) AS TIMESTAMP)"
+    epoch = (
+        f"CASE WHEN regexp_full_match(trim({col}), '\\d{{10}}') THEN to_timestamp(trim({col})::BIGINT)::TIMESTAMP "
+        f"WHEN regexp_full_match(trim({col}), '\\d{{13}}') THEN to_timestamp(trim({col})::BIGINT / 1000)::TIMESTAMP END"
+    )
+    if fmt is None:
+        return f"coalesce({iso}, {epoch})"
+    return f"coalesce(try_strptime(trim({col}), {lit(fmt)}), {iso}, {epoch})"
+
+
+def _best_date_format(db: Database, table: str, col: str) -> str | None:
+    """The strptime format that reads most values of a column (None: ISO only)."""
+    counts = ", ".join(
+        f"count(try_strptime(trim({col}), {lit(f)}))" for f in DATE_FORMATS
+    )
+    row = db.rows(f"SELECT {counts} FROM {q(table)}")[0]
+    best = max(range(len(DATE_FORMATS)), key=lambda i: (row[i], -i))
+    return DATE_FORMATS[best] if row[best] else None
+
+
+def build_values(db: Database, sources: list[Source], config: Config) -> NormaliseResult:
+    """``vals``: every identifier value of every record, normalised."""
+    parts = []
+    for source in sources:
+        for position, role in source.roles.items():
+            if role == UPDATED_AT:
+                continue
+            col = q(source.column(position))
+            if column_names.is_other(source.headers[position]):
+                value = f"unnest(string_split({col}, {lit(OTHER_SEPARATOR)}))"
+            else:
+                value = col
+            parts.append(
+                f"SELECT rec, {lit(role)} AS ident, {position} AS col, {value} AS raw "
+                f"FROM {q(source.table)}"
+            )
+    union = " UNION ALL ".join(parts)
+    db.run(
+        f"""CREATE OR REPLACE TABLE vals_raw AS
+        SELECT rec, ident, min(col) AS col, trim(raw) AS raw
+        FROM ({union}) WHERE nullif(trim(raw), '') IS NOT NULL
+        GROUP BY rec, ident, trim(raw)"""
+    )
+    kinds = {i.name: i.kind for i in config.identifiers}
+    source_keys = [n for n, k in kinds.items() if k == "source_key"]
+    region, inferred = config.region, False
+    if region is None:
+        region = _infer_region(db)
+        inferred = region is not None
+    _normalise_emails(db, config.gmail_rules)
+    without_region = _normalise_phones(db, region)
+    in_list = ", ".join(lit(n) for n in source_keys) or "NULL"
+    db.run(
+        f"""CREATE OR REPLACE TABLE vals AS
+        SELECT rec, ident, norm, arg_min(raw, col) AS raw, min(col) AS col, bool_and(valid) AS valid,
+            any_value(national) AS national
+        FROM (
+        SELECT v.rec, v.ident, v.col, v.raw, p.national,
+            CASE
+                WHEN v.ident = 'email' THEN coalesce(e.norm, lower(v.raw))
+                WHEN v.ident = 'phone' THEN coalesce(p.norm, v.raw)
+                WHEN v.ident IN ({in_list}) THEN
+                    CASE WHEN regexp_matches(v.raw, {lit(PREFIXED_SOURCE_KEY)}) THEN v.raw
+                         ELSE r.source || ':' || v.raw END
+                ELSE v.raw
+            END AS norm,
+            CASE
+                WHEN v.ident = 'email' THEN coalesce(e.valid, false)
+                WHEN v.ident = 'phone' THEN coalesce(p.valid, false)
+                ELSE true
+            END AS valid
+        FROM vals_raw v
+        JOIN recs r USING (rec)
+        LEFT JOIN email_norm e ON v.ident = 'email' AND e.raw = lower(v.raw)
+        LEFT JOIN phone_norm p ON v.ident = 'phone' AND p.clean = {_phone_clean('v.raw')}
+        )
+        GROUP BY rec, ident, norm
+        ORDER BY rec, ident, norm"""
+    )
+    db.run("DROP TABLE vals_raw")
+    return NormaliseResult(region, inferred, 0, without_region)
+
+
+def _phone_clean(expr: str) -> str:
+    """Digits and a leading plus; ``00`` before a country code reads as ``+``."""
+    digits = f"regexp_replace({expr}, '[^0-9+]', '', 'g')"
+    return (
+        f"CASE WHEN starts_with(ltrim({expr}), '+') THEN '+' || regexp_replace({digits}, '[+]', '', 'g') "
+        f"WHEN starts_with({digits}, '00') THEN '+' || substr(regexp_replace({digits}, '[+]', '', 'g'), 3) "
+        f"ELSE regexp_replace({digits}, '[+]', '', 'g') END"
+    )
+
+
+def _infer_region(db: Database) -> str | None:
+    """Most common country among cells that start with ``+`` and are possible numbers."""
+    rows = db.rows(
+        f"""SELECT {_phone_clean('raw')} AS clean, count(*) FROM vals_raw
+        WHERE ident = 'phone' AND starts_with(raw, '+') GROUP BY clean"""
+    )
+    votes: Counter[str] = Counter()
+    for clean, count in rows:
+        number = _parse_phone(clean, None)
+        if number is not None:
+            votes[phonenumbers.region_code_for_number(number) or ""] += count
+    votes.pop("", None)
+    votes.pop("001", None)
+    if not votes:
+        return None
+    return min(votes, key=lambda region: (-votes[region], region))
+
+
+def _parse_phone(clean: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(clean, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_possible_number(number) else None
+
+
+def _normalise_phones(db: Database, region: str | None) -> int:
+    """``phone_norm(clean, norm, valid)`` for each distinct cleaned phone."""
+    cleans = db.arrow(
+        f"SELECT DISTINCT {_phone_clean('raw')} AS clean FROM vals_raw WHERE ident = 'phone'"
+    ).column("clean").to_pylist()
+    norms: list[str | None] = []
+    valid: list[bool] = []
+    national: list[str | None] = []
+    without_region = 0
+    for clean in cleans:
+        number = _parse_phone(clean, region) if clean else None
+        if number is None:
+            if clean and not clean.startswith("+") and region is None:
+                without_region += 1
+            norms.append(clean or None)
+            valid.append(False)
+            national.append(None)
+        else:
+            norms.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+            valid.append(True)
+            national.append(phonenumbers.national_significant_number(number))
+    db.table_from_arrow(
+        "phone_norm",
+        pa.table({"clean": pa.array(cleans, pa.string()), "norm": pa.array(norms, pa.string()),
+                  "valid": pa.array(valid, pa.bool_()),
+                  "national": pa.array(national, pa.string())}),
+    )
+    return without_region
+
+
+def canonical_email(raw: str, gmail_rules: bool) -> tuple[str, bool]:
+    """The matching form of an email and whether its syntax is valid.
+
+    >>> canonical_email(" J.Smith+news@GoogleMail.com ", True)
+    ('jsmith@gmail.com', True)
+    """
+    text = raw.strip()
+    try:
+        parsed = validate_email(text, check_deliverability=False)
+        local, domain, ok = parsed.local_part.lower(), parsed.ascii_domain.lower(), True
+    except EmailNotValidError:
+        local, _, domain = text.lower().rpartition("@")
+        ok = False
+        if not local:
+            return text.lower(), False
+    if gmail_rules and domain in ("gmail.com", "googlemail.com"):
+        domain = "gmail.com"
+        local = local.split("+", 1)[0].replace(".", "")
+    return f"{local}@{domain}", ok
+
+
+def _normalise_emails(db: Database, gmail_rules: bool) -> None:
+    """``email_norm(raw, norm, valid)`` for each distinct written email."""
+    raws = db.arrow(
+        "SELECT DISTINCT lower(raw) AS raw FROM vals_raw WHERE ident = 'email'"
+    ).column("raw").to_pylist()
+    pairs = [canonical_email(raw, gmail_rules) for raw in raws]
+    db.table_from_arrow(
+        "email_norm",
+        pa.table({
+            "raw": pa.array(raws, pa.string()),
+            "norm": pa.array([p[0] for p in pairs], pa.string()),
+            "valid": pa.array([p[1] for p in pairs], pa.bool_()),
+        }),
+    )

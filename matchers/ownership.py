@@ -1,0 +1,98 @@
+"""Stage 5: device and anonymous identifiers (MATCHING.md, "Ownership").
+
+For each such identifier, in priority order:
+
+1. A value held by two or more *identified* groups stays with the one that
+   holds the most recent record carrying it; it is removed from the others
+   (``moved``). It never merges identified groups.
+2. Groups that still share a value form components. A component with no
+   identified group becomes one anonymous group; with exactly one, it joins
+   that group; both only within the limits (else ``limit``). A component that
+   reaches two identified groups links nothing (``conflict``).
+"""
+
+from __future__ import annotations
+
+from matchers import graph
+from matchers.config import Config
+from matchers.db import Database
+
+
+def own_identifier(db: Database, config: Config, name: str) -> int:
+    """One device/anonymous step; returns how many groups it merged away."""
+    before = graph.group_count(db)
+    db.run(
+        """CREATE OR REPLACE TABLE dev AS
+        SELECT g.gid, u.norm, max(r.recency) AS newest
+        FROM uv u JOIN grp g USING (rec) JOIN recs r USING (rec)
+        WHERE u.ident = ? GROUP BY g.gid, u.norm""",
+        [name],
+    )
+    if not db.one("SELECT count(*) FROM dev"):
+        return 0
+    db.run(
+        """CREATE OR REPLACE TABLE gident AS
+        SELECT DISTINCT g.gid FROM grp g JOIN identified USING (rec)"""
+    )
+    # 1. Contested values go to the identified group seen with them last.
+    db.run(
+        """CREATE OR REPLACE TABLE contested AS
+        SELECT d.norm, arg_max(d.gid, d.newest) AS owner
+        FROM dev d JOIN gident USING (gid)
+        GROUP BY d.norm HAVING count(*) > 1"""
+    )
+    db.run(
+        """CREATE OR REPLACE TABLE losers AS
+        SELECT d.gid, d.norm, c.owner FROM dev d JOIN gident USING (gid)
+        JOIN contested c USING (norm) WHERE d.gid <> c.owner"""
+    )
+    if db.one("SELECT count(*) FROM losers"):
+        db.run("INSERT INTO moves SELECT ?, norm, gid, owner FROM losers", [name])
+        db.run(
+            """INSERT INTO moved_vals
+            SELECT u.rec, u.ident, u.norm FROM uv u JOIN grp g USING (rec)
+            JOIN losers l ON l.gid = g.gid AND l.norm = u.norm WHERE u.ident = ?""",
+            [name],
+        )
+        db.run(
+            """DELETE FROM uv WHERE ident = ? AND (rec, norm) IN
+            (SELECT rec, norm FROM moved_vals WHERE ident = ?)""",
+            [name, name],
+        )
+        db.run("DELETE FROM dev WHERE (gid, norm) IN (SELECT gid, norm FROM losers)")
+    # 2. Components of what is still shared.
+    db.run(
+        """CREATE OR REPLACE TABLE edges AS
+        SELECT gid, norm FROM dev WHERE norm IN (SELECT norm FROM dev GROUP BY norm HAVING count(*) > 1)"""
+    )
+    if not db.one("SELECT count(*) FROM edges"):
+        return before - graph.group_count(db)
+    graph.refresh_group_values(db)
+    graph.components(db, "edges")
+    db.run(
+        """CREATE OR REPLACE TABLE owners AS
+        SELECT comp, count(gident.gid) AS identified FROM comp_g LEFT JOIN gident USING (gid)
+        GROUP BY comp"""
+    )
+    graph.note(
+        db,
+        """SELECT 'conflict', ?, c.norm FROM comp_v c JOIN owners o USING (comp)
+        WHERE o.identified > 1""",
+        [name],
+    )
+    db.run(
+        """CREATE OR REPLACE TABLE cand AS
+        SELECT comp AS cid, gid FROM comp_g JOIN owners USING (comp) WHERE identified <= 1"""
+    )
+    graph.failing_candidates(db, config.key, strict_key=False)
+    graph.note(
+        db,
+        "SELECT 'limit', ?, c.norm FROM comp_v c JOIN verdict v ON c.comp = v.cid",
+        [name],
+    )
+    db.run(
+        """CREATE OR REPLACE TABLE passing AS
+        SELECT DISTINCT cid AS comp FROM cand WHERE cid NOT IN (SELECT cid FROM verdict)"""
+    )
+    graph.merge_components(db, "passing")
+    return before - graph.group_count(db)

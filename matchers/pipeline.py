@@ -1,0 +1,172 @@
+"""The pipeline: files -> records -> identifier values -> links -> contacts -> outputs.
+
+:func:`resolve` runs the stages in one DuckDB database and returns it with the
+figures; :func:`run` also writes the outputs. Both are what the CLI calls, and
+both work from Python::
+
+    from matchers import run, RunOptions
+    result = run([Path("a.csv"), Path("b.csv")], RunOptions(out=Path("result")))
+    print(result.summary.contacts)
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from matchers import __version__, graph
+from matchers.config import Config, describe, load_config
+from matchers.db import Database
+from matchers.link import link_identifier, link_keys
+from matchers.load import LoadOptions, Source, load_sources
+from matchers.normalise import build_records, build_values
+from matchers.ownership import own_identifier
+from matchers.report import Summary, build_findings, summarise
+from matchers.screen import screen_values
+from matchers.survive import assign_contacts, build_contacts, layout
+from matchers.write import Format, check_output_dir, write_outputs
+
+#: Called at the start of each stage with (stage label, stage number, number of stages).
+Progress = Callable[[str, int, int], None]
+
+STAGES = ("load", "normalise", "screen", "link", "own", "contacts", "report", "write")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    out: Path | None = None
+    format: Format | None = None
+    force: bool = False
+    config: Path | None = None
+    region: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    skip_bad_rows: bool = False
+    memory_limit: str | None = None
+    temp_dir: Path | None = None
+
+
+@dataclass
+class Resolution:
+    """A resolved run: the database holding every stage's tables, and its figures."""
+
+    db: Database
+    config: Config
+    sources: list[Source]
+    summary: Summary
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    summary: Summary
+    sources: list[Source]
+    outputs: list[Path]
+    timings: dict[str, float]
+    report: dict[str, Any]
+
+
+def _no_progress(stage: str, number: int, total: int) -> None:
+    return None
+
+
+def resolve(paths: list[Path], options: RunOptions, progress: Progress = _no_progress) -> Resolution:
+    """Load, normalise, screen, link and survive; no files written."""
+    config = load_config(options.config, region=options.region)
+    db = Database(
+        memory_limit=options.memory_limit,
+        temp_dir=str(options.temp_dir) if options.temp_dir else None,
+    )
+    timings: dict[str, float] = {}
+    total = len(STAGES)
+    clock = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        if timings or name != STAGES[0]:
+            previous = STAGES[STAGES.index(name) - 1]
+            timings[previous] = round(now - clock, 3)
+        clock = now
+        progress(name, STAGES.index(name) + 1, total)
+
+    with tempfile.TemporaryDirectory(prefix="idmerge-", dir=options.temp_dir) as workdir:
+        stage("load")
+        sources = load_sources(
+            db, paths, config,
+            LoadOptions(options.encoding, options.delimiter, options.skip_bad_rows),
+            Path(workdir),
+        )
+        stage("normalise")
+        unreadable = build_records(db, sources)
+        normalised = build_values(db, sources, config)
+    stage("screen")
+    screen_values(db, config)
+    stage("link")
+    graph.prepare(db, config)
+    merges: dict[str, int] = {}
+    if config.key:
+        merges[config.key] = link_keys(db, config)
+    for ident in config.identifiers:
+        if ident.kind in ("personal", "source_key"):
+            merges[ident.name] = link_identifier(db, config, ident.name)
+    stage("own")
+    for ident in config.identifiers:
+        if ident.kind in ("device", "anonymous"):
+            merges[ident.name] = own_identifier(db, config, ident.name)
+    stage("contacts")
+    assign_contacts(db, config, sources)
+    build_contacts(db, config, sources, layout(config, sources))
+    stage("report")
+    build_findings(db)
+    summary = summarise(
+        db, config, sources, merges, unreadable_dates=unreadable, region=normalised.region,
+        region_inferred=normalised.region_inferred, phones_without_region=normalised.phones_without_region,
+    )
+    timings["report"] = round(time.perf_counter() - clock, 3)
+    return Resolution(db, config, sources, summary, timings)
+
+
+def run(paths: list[Path], options: RunOptions, progress: Progress = _no_progress) -> RunResult:
+    """Resolve the inputs and write every output into ``options.out``."""
+    if options.out is None:
+        raise ValueError("run() needs RunOptions.out")
+    check_output_dir(options.out, force=options.force)
+    started = time.perf_counter()
+    resolution = resolve(paths, options, progress)
+    fmt: Format = options.format or ("parquet" if resolution.sources[0].format == "parquet" else "csv")
+    progress("write", STAGES.index("write") + 1, len(STAGES))
+    write_started = time.perf_counter()
+    timings = dict(resolution.timings)
+    report = build_report(resolution, timings, started)
+    try:
+        outputs = write_outputs(resolution.db, options.out, fmt, report, resolution.sources)
+    finally:
+        resolution.db.close()
+    timings["write"] = round(time.perf_counter() - write_started, 3)
+    return RunResult(resolution.summary, resolution.sources, outputs, timings, report)
+
+
+def build_report(resolution: Resolution, timings: dict[str, float], started: float) -> dict[str, Any]:
+    """report.json's content: figures, inputs, settings, version and timings."""
+    return {
+        "tool": "idmerge",
+        "version": __version__,
+        "summary": resolution.summary.as_dict(),
+        "inputs": [
+            {
+                "file": s.name, "format": s.format, "encoding": s.encoding, "delimiter": s.delimiter,
+                "records": s.records, "rejected": s.rejected,
+                "columns": [
+                    {"header": h, "identifier": s.roles.get(i)} for i, h in enumerate(s.headers)
+                ],
+            }
+            for s in resolution.sources
+        ],
+        "settings": describe(resolution.config),
+        "timings_s": {**timings, "total_before_write": round(time.perf_counter() - started, 3)},
+    }

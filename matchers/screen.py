@@ -1,0 +1,107 @@
+"""Stage 3: decide which values may link records (MATCHING.md, "Values that
+must never link records").
+
+Adds ``status`` to ``vals``: ``ok``, ``blocked`` (placeholder or known junk),
+``invalid`` (failed email/phone validation) or ``over_shared`` (carried by
+records with more distinct key values than the configured number). Blocked
+wins over invalid, so ``a@b.test`` reads as junk, not as a typo. All SQL.
+"""
+
+from __future__ import annotations
+
+from matchers.config import Config
+from matchers.db import Database, lit
+
+PLACEHOLDERS = (
+    "", "null", "none", "nil", "nan", "n/a", "na", "-", "--", "0", "unknown", "undefined", "test",
+)
+JUNK_EMAIL_LOCALS = (
+    "test", "noemail", "no-email", "no_email", "nomail", "noreply", "no-reply", "none", "null",
+)
+JUNK_EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "test.com")
+JUNK_EMAIL_TLDS = ("example", "test", "invalid")
+#: A phone whose digits run up or down like these (six digits or more) is junk.
+ASCENDING = "01234567890123456789"
+DESCENDING = "98765432109876543210"
+
+
+def _sql_list(values: tuple[str, ...] | list[str]) -> str:
+    return "(" + ", ".join(lit(v) for v in values) + ")" if values else "(NULL)"
+
+
+def _repeated(expr: str) -> str:
+    """Four or more letters/digits, all the same (case-insensitive), once the rest is removed."""
+    alnum = f"lower(regexp_replace({expr}, '[^\\p{{L}}\\p{{N}}]', '', 'g'))"
+    return f"(length({alnum}) >= 4 AND {alnum} = repeat(left({alnum}, 1), length({alnum})))"
+
+
+def _sequential(expr: str) -> str:
+    digits = f"regexp_replace({expr}, '[^0-9]', '', 'g')"
+    return (
+        f"(length({digits}) >= 6 AND (strpos({lit(ASCENDING)}, {digits}) > 0 "
+        f"OR strpos({lit(DESCENDING)}, {digits}) > 0))"
+    )
+
+
+def placeholder_expr() -> str:
+    """SQL true for a ``vals`` row whose value is a placeholder (reported lower-cased)."""
+    return f"(lower(raw) IN {_sql_list(PLACEHOLDERS)} OR {_repeated('raw')})"
+
+
+def blocked_expr(config: Config) -> str:
+    """SQL that is true for a ``vals`` row whose value is a placeholder or junk."""
+    email_local = "split_part(norm, '@', 1)"
+    email_domain = "lower(string_split(norm, '@')[-1])"
+    generic = placeholder_expr()
+    email = (
+        f"(ident = 'email' AND ({email_local} IN {_sql_list(JUNK_EMAIL_LOCALS)} "
+        f"OR {email_domain} IN {_sql_list(JUNK_EMAIL_DOMAINS)} "
+        f"OR string_split({email_domain}, '.')[-1] IN {_sql_list(JUNK_EMAIL_TLDS)}))"
+    )
+    # A number whose subscriber part is one repeated digit (+380 00 000 00 00)
+    # is as much a placeholder as 0000000000, so the national part is checked too.
+    phone = (
+        f"(ident = 'phone' AND ({_sequential('raw')} OR coalesce({_sequential('national')}, false) "
+        f"OR coalesce({_repeated('national')}, false)))"
+    )
+    users = []
+    for ident in config.identifiers:
+        if ident.blocked:
+            lowered = [v.strip().lower() for v in ident.blocked]
+            users.append(
+                f"(ident = {lit(ident.name)} AND (lower(norm) IN {_sql_list(lowered)} "
+                f"OR lower(raw) IN {_sql_list(lowered)}))"
+            )
+        for pattern in ident.blocked_patterns:
+            users.append(
+                f"(ident = {lit(ident.name)} AND (regexp_matches(norm, {lit(pattern)}, 'i') "
+                f"OR regexp_matches(raw, {lit(pattern)}, 'i')))"
+            )
+    return " OR ".join([generic, email, phone, *users])
+
+
+def screen_values(db: Database, config: Config) -> None:
+    """Set ``vals.status`` for every value."""
+    db.run(
+        f"""CREATE OR REPLACE TABLE vals AS
+        SELECT * EXCLUDE (national),
+            CASE WHEN {blocked_expr(config)} THEN 'blocked'
+                 WHEN NOT valid THEN 'invalid'
+                 ELSE 'ok' END AS status
+        FROM vals ORDER BY rec, ident, norm"""
+    )
+    key = config.key
+    if key is None:
+        return
+    db.run(
+        f"""CREATE OR REPLACE TABLE hubs AS
+        WITH keys AS (SELECT rec, norm AS k FROM vals WHERE ident = ? AND status = 'ok')
+        SELECT v.ident, v.norm FROM vals v JOIN keys USING (rec)
+        WHERE v.ident <> ? AND v.status = 'ok'
+        GROUP BY v.ident, v.norm HAVING count(DISTINCT keys.k) > ?""",
+        [key, key, config.over_shared],
+    )
+    db.run(
+        """UPDATE vals SET status = 'over_shared'
+        FROM hubs WHERE vals.ident = hubs.ident AND vals.norm = hubs.norm"""
+    )

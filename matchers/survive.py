@@ -1,0 +1,201 @@
+"""Stage 6: contacts, their ids, and the merged row of each (survivorship).
+
+- ``contact_id`` comes from the contact's own identifiers: a hash of its
+  highest-priority usable value that no other contact holds. A contact with no
+  such value (a record with no identifier) is hashed from its records' content.
+  Neither depends on row positions, so shuffled or re-exported files give the
+  same ids.
+- ``matched_by`` of a record is the highest-priority identifier it shares
+  with another record of its contact.
+- The merged row takes, for each column, the value of the most recent record
+  that has one; identifiers keep every distinct value (primary + ``_other``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from matchers import graph
+from matchers.config import Config
+from matchers.db import Database, lit, q
+from matchers.identifiers import OTHER_SEPARATOR, OTHER_SUFFIX, UPDATED_AT
+from matchers.load import Source
+
+CONTACT_ID = "contact_id"
+ID_HEX = 16
+
+
+@dataclass
+class Layout:
+    """The columns of ``contacts``: identifiers first, then the other input columns."""
+
+    identifiers: list[str]
+    has_updated_at: bool
+    data_columns: list[str]
+
+
+def assign_contacts(db: Database, config: Config, sources: list[Source]) -> None:
+    """``contact(gid, contact_id)`` and ``membership(rec, contact_id, matched_by)``."""
+    graph.refresh_group_values(db)
+    db.table_from_arrow(
+        "prio",
+        pa.table({
+            "ident": pa.array(config.names, pa.string()),
+            "prio": pa.array(range(len(config.names)), pa.int64()),
+        }),
+    )
+    _row_hashes(db, sources)
+    db.run(
+        f"""CREATE OR REPLACE TABLE contact AS
+        WITH unique_vals AS (
+            SELECT ident, norm FROM gval GROUP BY ident, norm HAVING count(*) = 1
+        ),
+        anchors AS (
+            SELECT gv.gid, min(lpad(p.prio::VARCHAR, 4, '0') || chr(31) || gv.ident || chr(31) || gv.norm) AS anchor
+            FROM gval gv JOIN unique_vals USING (ident, norm) JOIN prio p USING (ident)
+            GROUP BY gv.gid
+        ),
+        contents AS (
+            SELECT g.gid, 'rows' || chr(31) || string_agg(h.h, ',' ORDER BY h.h) AS anchor
+            FROM grp g JOIN row_hash h USING (rec) GROUP BY g.gid
+        ),
+        ids AS (
+            SELECT c.gid, 'c' || substr(md5(coalesce(a.anchor, c.anchor)), 1, {ID_HEX}) AS base
+            FROM contents c LEFT JOIN anchors a USING (gid)
+        )
+        SELECT gid, CASE WHEN row_number() OVER (PARTITION BY base ORDER BY gid) = 1 THEN base
+                    ELSE base || '-' || row_number() OVER (PARTITION BY base ORDER BY gid) END
+                    AS {CONTACT_ID}
+        FROM ids"""
+    )
+    db.run(
+        f"""CREATE OR REPLACE TABLE membership AS
+        WITH x AS (SELECT g.gid, u.rec, u.ident, u.norm FROM uv u JOIN grp g USING (rec)),
+        shared AS (SELECT gid, ident, norm FROM x GROUP BY ALL HAVING count(*) > 1),
+        best AS (
+            SELECT x.rec, arg_min(x.ident, p.prio) AS matched_by
+            FROM x JOIN shared USING (gid, ident, norm) JOIN prio p USING (ident) GROUP BY x.rec
+        )
+        SELECT r.rec, r.source, r."row", c.{CONTACT_ID}, b.matched_by
+        FROM recs r JOIN grp g USING (rec) JOIN contact c USING (gid) LEFT JOIN best b USING (rec)
+        ORDER BY r.rec"""
+    )
+
+
+def _row_hashes(db: Database, sources: list[Source]) -> None:
+    parts = []
+    for s in sources:
+        cols = ", ".join(f"coalesce({q(s.column(i))}, '')" for i in range(len(s.headers)))
+        parts.append(
+            f"SELECT rec, md5(concat_ws(chr(31), {lit(s.name)}, {cols})) AS h FROM {q(s.table)}"
+        )
+    db.run("CREATE OR REPLACE TABLE row_hash AS " + " UNION ALL ".join(parts))
+
+
+def layout(config: Config, sources: list[Source]) -> Layout:
+    """Decide the output columns (stable for a given set of inputs and config)."""
+    present = {role for s in sources for role in s.roles.values()}
+    identifiers = [n for n in config.names if n in present]
+    reserved = {CONTACT_ID, UPDATED_AT}
+    for name in identifiers:
+        reserved |= {name, name + OTHER_SUFFIX}
+    data: list[str] = []
+    for source in sources:
+        for header in _data_headers(source, reserved):
+            if header not in data:
+                data.append(header)
+    return Layout(identifiers, UPDATED_AT in present, data)
+
+
+def _data_headers(source: Source, reserved: set[str]) -> dict[int, str]:
+    """Output names of a source's non-identifier columns, by position."""
+    names: dict[int, str] = {}
+    seen: set[str] = set()
+    for position, header in enumerate(source.headers):
+        if position in source.roles or header == CONTACT_ID:
+            continue
+        name = header or f"column {position + 1}"
+        if name in reserved:
+            name = f"{name} (input)"
+        base, n = name, 2
+        while name in seen:
+            name, n = f"{base} ({n})", n + 1
+        seen.add(name)
+        names[position] = name
+    return names
+
+
+def build_contacts(db: Database, config: Config, sources: list[Source], lay: Layout) -> None:
+    """``contacts``: one merged row per contact, ordered by ``contact_id``."""
+    kinds = {i.name: i.kind for i in config.identifiers}
+    source_keys = [n for n, k in kinds.items() if k == "source_key"]
+    sk_list = ", ".join(lit(n) for n in source_keys) or "NULL"
+    # Every value of a contact, moved-away values excepted (they went with the owner).
+    db.run(
+        f"""CREATE OR REPLACE TABLE cvals AS
+        WITH v AS (
+            SELECT g.gid, v.ident, v.norm, v.raw, v.valid, v.status = 'ok' AS usable, r.recency
+            FROM vals v JOIN grp g USING (rec) JOIN recs r USING (rec)
+            ANTI JOIN moved_vals m ON m.rec = v.rec AND m.ident = v.ident AND m.norm = v.norm
+        ),
+        d AS (
+            SELECT gid, ident, norm, arg_max(raw, recency) AS raw, bool_or(valid) AS valid,
+                   bool_or(usable) AS usable, max(recency) AS newest
+            FROM v GROUP BY gid, ident, norm
+        )
+        SELECT gid, ident, norm, newest, usable,
+            CASE
+                WHEN ident = 'phone' AND valid AND NOT starts_with(raw, '+') THEN norm
+                WHEN ident IN ({sk_list}) AND usable THEN norm
+                ELSE raw
+            END AS out,
+            coalesce(norm = arg_max(norm, newest) FILTER (WHERE usable) OVER (PARTITION BY gid, ident), false)
+                AS is_primary
+        FROM d"""
+    )
+    pivots = []
+    for name in lay.identifiers:
+        pivots.append(f"max(out) FILTER (WHERE ident = {lit(name)} AND is_primary) AS {q(name)}")
+        pivots.append(
+            f"string_agg(out, {lit(OTHER_SEPARATOR)} ORDER BY newest DESC, norm) "
+            f"FILTER (WHERE ident = {lit(name)} AND NOT is_primary) AS {q(name + OTHER_SUFFIX)}"
+        )
+    db.run(
+        f"""CREATE OR REPLACE TABLE cid_vals AS
+        SELECT gid{''.join(', ' + p for p in pivots)} FROM cvals GROUP BY gid"""
+    )
+    # The other columns, union over sources by header.
+    parts = []
+    for source in sources:
+        reserved = {CONTACT_ID, UPDATED_AT, *lay.identifiers, *(n + OTHER_SUFFIX for n in lay.identifiers)}
+        cols = "".join(
+            f", {q(source.column(p))} AS {q(name)}" for p, name in _data_headers(source, reserved).items()
+        )
+        parts.append(f"SELECT rec{cols} FROM {q(source.table)}")
+    db.run("CREATE OR REPLACE VIEW data AS " + " UNION ALL BY NAME ".join(parts))
+    survivors = "".join(
+        f", arg_max({q(c)}, r.recency) FILTER (WHERE nullif(trim({q(c)}), '') IS NOT NULL) AS {q(c)}"
+        for c in lay.data_columns
+    )
+    updated = (
+        f", strftime(max(r.updated_at), '%Y-%m-%d %H:%M:%S') AS {q(UPDATED_AT)}" if lay.has_updated_at else ""
+    )
+    db.run(
+        f"""CREATE OR REPLACE TABLE cdata AS
+        SELECT g.gid{updated}{survivors}
+        FROM data d JOIN grp g USING (rec) JOIN recs r USING (rec) GROUP BY g.gid"""
+    )
+    ident_cols = "".join(
+        f", i.{q(n)}, i.{q(n + OTHER_SUFFIX)}" for n in lay.identifiers
+    )
+    rest = (f", d.{q(UPDATED_AT)}" if lay.has_updated_at else "") + "".join(
+        f", d.{q(c)}" for c in lay.data_columns
+    )
+    db.run(
+        f"""CREATE OR REPLACE TABLE contacts AS
+        SELECT c.{CONTACT_ID}{ident_cols}{rest}
+        FROM contact c LEFT JOIN cid_vals i USING (gid) LEFT JOIN cdata d USING (gid)
+        ORDER BY c.{CONTACT_ID}"""
+    )

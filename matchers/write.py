@@ -1,0 +1,104 @@
+"""Stage 8: write the outputs, atomically.
+
+Every file is first written under a temporary name in the output folder and
+renamed into place only when all of them are complete, so a crash or Ctrl-C
+leaves either the old files or the new ones, never half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from matchers.db import Database, lit, q
+from matchers.errors import OutputError
+from matchers.load import Source
+
+Format = Literal["csv", "parquet"]
+OUTPUT_STEMS = ("contacts", "membership", "findings")
+REPORT = "report.json"
+REJECTS = "rejects.csv"
+
+
+def output_names(fmt: Format) -> list[str]:
+    return [f"{stem}.{fmt}" for stem in OUTPUT_STEMS] + [REPORT, REJECTS]
+
+
+def check_output_dir(out: Path, *, force: bool) -> None:
+    """Refuse to write into a folder that has files unless ``force``."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise OutputError(
+            f"{out}: output folder exists and is not empty; choose another --out or pass --force to overwrite"
+        )
+
+
+class AtomicWriter:
+    """Collects temporary files and renames them into place together."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.pending: list[tuple[Path, Path]] = []
+
+    def __enter__(self) -> AtomicWriter:
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{self.out}: cannot create the output folder ({exc.strerror})") from None
+        return self
+
+    def temp(self, name: str) -> Path:
+        final = self.out / name
+        tmp = self.out / f".{name}.{os.getpid()}.tmp"
+        self.pending.append((tmp, final))
+        return tmp
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            for tmp, final in self.pending:
+                os.replace(tmp, final)
+        else:
+            for tmp, _ in self.pending:
+                tmp.unlink(missing_ok=True)
+
+
+def copy_table(db: Database, query: str, path: Path, fmt: Format) -> None:
+    """Write a query's rows to CSV (UTF-8, comma, header) or Parquet (zstd)."""
+    options = "FORMAT csv, HEADER true, DELIMITER ','" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
+    db.run(f"COPY ({query}) TO {lit(str(path))} ({options})")
+
+
+def write_outputs(
+    db: Database, out: Path, fmt: Format, report: dict[str, Any], sources: list[Source]
+) -> list[Path]:
+    """Write contacts, membership, findings, report.json (and rejects.csv)."""
+    written: list[Path] = []
+    with AtomicWriter(out) as writer:
+        copy_table(db, "SELECT * FROM contacts ORDER BY contact_id", writer.temp(f"contacts.{fmt}"), fmt)
+        copy_table(
+            db,
+            'SELECT source, "row", contact_id, matched_by FROM membership ORDER BY rec',
+            writer.temp(f"membership.{fmt}"),
+            fmt,
+        )
+        copy_table(db, "SELECT * FROM findings", writer.temp(f"findings.{fmt}"), fmt)
+        rejected = [s for s in sources if s.rejects]
+        if rejected:
+            parts = " UNION ALL ".join(
+                f"SELECT {lit(s.name)} AS source, line, error_type::VARCHAR AS error, csv_line AS text "
+                f"FROM {q('rejects_' + str(s.index))}"
+                for s in rejected
+            )
+            copy_table(
+                db,
+                f"SELECT DISTINCT ON (source, line) * FROM ({parts}) ORDER BY source, line",
+                writer.temp(REJECTS),
+                "csv",
+            )
+        report_path = writer.temp(REPORT)
+        report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        written = [final for _, final in writer.pending]
+    return written
