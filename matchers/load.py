@@ -25,6 +25,8 @@ from matchers.db import Database, lit, q
 from matchers.errors import InputError
 from matchers.identifiers import UPDATED_AT
 
+#: The column idmerge writes first in contacts; read back, it is not an identifier.
+OWN_ID_COLUMN = "contact_id"
 #: Records of one file are numbered below this; file i starts at i * FILE_STRIDE.
 FILE_STRIDE = 1 << 40
 SAMPLE_BYTES = 1 << 16
@@ -292,6 +294,8 @@ def _roles(path: Path, headers: list[str], config: Config, delimiter: str | None
     known = set(config.names) | {UPDATED_AT}
     roles: dict[int, str] = {}
     for position, header in enumerate(headers):
+        if header == OWN_ID_COLUMN:
+            continue  # idmerge's own id from an earlier run: recomputed, never an identifier
         mapped = config.columns.get(header)
         role = mapped if mapped is not None else column_names.detect(header)
         if role == "ignore" or role not in known:

@@ -21,9 +21,9 @@ from matchers import graph
 from matchers.config import Config
 from matchers.db import Database, lit, q
 from matchers.identifiers import OTHER_SEPARATOR, OTHER_SUFFIX, UPDATED_AT
-from matchers.load import Source
+from matchers.load import OWN_ID_COLUMN, Source
 
-CONTACT_ID = "contact_id"
+CONTACT_ID = OWN_ID_COLUMN
 ID_HEX = 16
 
 
@@ -103,7 +103,7 @@ def layout(config: Config, sources: list[Source]) -> Layout:
         reserved |= {name, name + OTHER_SUFFIX}
     data: list[str] = []
     for source in sources:
-        for header in _data_headers(source, reserved):
+        for header in _data_headers(source, reserved).values():
             if header not in data:
                 data.append(header)
     return Layout(identifiers, UPDATED_AT in present, data)

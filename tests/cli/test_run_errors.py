@@ -1,0 +1,252 @@
+"""``idmerge run`` on bad input: exit 2, one line naming the file and the fix, nothing written."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.cli.conftest import Idmerge, Outcome
+
+GOOD = "Email,Name\nann@ukr.net,Ann\n"
+
+
+def assert_usage_error(outcome: Outcome, expected: str) -> None:
+    """Exit 2, exactly ``Error: <expected>`` on stderr, nothing on stdout or in --out."""
+    assert outcome.exit_code == 2, f"exit {outcome.exit_code}; stderr: {outcome.stderr!r}"
+    assert outcome.error_line() == f"Error: {expected}"
+    assert outcome.stdout == ""
+    assert not outcome.out.exists()
+
+
+# --- input files -----------------------------------------------------------------------------
+
+
+def test_missing_file_names_the_path(idmerge: Idmerge) -> None:
+    missing = idmerge.tmp / "nope.csv"
+    assert_usage_error(idmerge.run(missing), f"{missing}: no such file; check the path")
+
+
+def test_folder_instead_of_file_says_name_the_files_inside(idmerge: Idmerge) -> None:
+    folder = idmerge.tmp / "exports"
+    folder.mkdir()
+    assert_usage_error(idmerge.run(folder), f"{folder}: is a folder; name the export files inside it")
+
+
+def test_zero_byte_file_is_empty(idmerge: Idmerge) -> None:
+    empty = idmerge.file("empty.csv", b"")
+    assert_usage_error(idmerge.run(empty), f"{empty}: the file is empty; export the contacts again")
+
+
+def test_header_only_file_has_no_records(idmerge: Idmerge) -> None:
+    header_only = idmerge.file("header.csv", "Email,Name\n")
+    assert_usage_error(
+        idmerge.run(header_only),
+        f"{header_only}: the file has a header but no records; export the contacts again",
+    )
+
+
+def test_no_identifier_column_lists_headers_and_shows_mapping(idmerge: Idmerge) -> None:
+    src = idmerge.file("people.csv", "Name,City\nAnn,Kyiv\n")
+    assert_usage_error(
+        idmerge.run(src),
+        f"{src}: no identifier column among 'Name', 'City'; map one in the config, "
+        'e.g. [columns] "Mail" = "email"',
+    )
+
+
+def test_wrong_delimiter_hints_at_delimiter_option(idmerge: Idmerge) -> None:
+    src = idmerge.file("people.csv", GOOD)
+    outcome = idmerge.run(src, "--delimiter", ";")
+    assert outcome.exit_code == 2
+    line = outcome.error_line()
+    assert line.startswith(f"Error: {src}: no identifier column among 'Email,Name'")
+    assert "pass --delimiter" in line
+    assert not outcome.out.exists()
+
+
+def test_invalid_utf8_beyond_detection_sample_names_the_line(idmerge: Idmerge) -> None:
+    # 70 KB of clean ASCII first, so the 64 KiB the encoding is sniffed from look fine.
+    good_rows = [f"user{i:05d}@ukr.net,Name {i:05d}\n" for i in range(2500)]
+    assert sum(map(len, good_rows)) > 1 << 16
+    body = ("Email,Name\n" + "".join(good_rows)).encode("ascii")
+    bad_line = len(good_rows) + 2
+    src = idmerge.file("export.csv", body + "ivan@ukr.net,Иван\n".encode("cp1251"))
+    assert_usage_error(
+        idmerge.run(src, "--encoding", "utf-8"),
+        f"{src}: line {bad_line} is not valid utf-8; pass the file's encoding with --encoding (e.g. cp1251)",
+    )
+
+
+def test_too_few_fields_names_line_and_suggests_skip_bad_rows(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", "Email,Name\nann@ukr.net,Ann\nbob@ukr.net\ncat@ukr.net,Cat\n")
+    assert_usage_error(
+        idmerge.run(src),
+        f"{src}: 1 malformed record(s) at line(s) 3 (first: too few fields, expected 2 fields "
+        "separated by ','); fix them, or pass --skip-bad-rows to set them aside in rejects.csv",
+    )
+
+
+def test_too_many_fields_names_line_and_suggests_skip_bad_rows(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", "Email,Name\nann@ukr.net,Ann\nbob@ukr.net,Bob,extra\n")
+    assert_usage_error(
+        idmerge.run(src),
+        f"{src}: 1 malformed record(s) at line(s) 3 (first: too many fields, expected 2 fields "
+        "separated by ','); fix them, or pass --skip-bad-rows to set them aside in rejects.csv",
+    )
+
+
+def test_several_ragged_rows_are_all_named(idmerge: Idmerge) -> None:
+    src = idmerge.file(
+        "export.csv",
+        "Email,Name\nann@ukr.net,Ann\nbob@ukr.net\ncat@ukr.net,Cat,extra\ndan@ukr.net,Dan\n",
+    )
+    assert_usage_error(
+        idmerge.run(src),
+        f"{src}: 2 malformed record(s) at line(s) 3, 4 (first: too few fields, expected 2 fields "
+        "separated by ','); fix them, or pass --skip-bad-rows to set them aside in rejects.csv",
+    )
+
+
+def test_ragged_row_after_multiline_record_names_its_physical_line(idmerge: Idmerge) -> None:
+    # Record 2 spans lines 3-4, so the short record 3 is on line 5 of the file.
+    src = idmerge.file(
+        "export.csv",
+        'Email,Note\nann@ukr.net,plain\nbob@ukr.net,"two\nlines"\ncat@ukr.net\n',
+    )
+    outcome = idmerge.run(src)
+    assert outcome.exit_code == 2
+    assert outcome.error_line().startswith(f"Error: {src}: 1 malformed record(s) at line(s) 5 (")
+
+
+# --- config and options ------------------------------------------------------------------------
+
+
+def test_unknown_top_level_config_key_lists_allowed_keys(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", GOOD)
+    config = idmerge.file("idmerge.toml", 'regoin = "UA"\n')
+    assert_usage_error(
+        idmerge.run(src, "--config", config),
+        f"{config}: unknown key 'regoin' in the config; "
+        "allowed keys: columns, gmail_rules, identifiers, over_shared, priority, region",
+    )
+
+
+def test_unknown_identifier_config_key_names_the_table(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", GOOD)
+    config = idmerge.file("idmerge.toml", "[identifiers.email]\nlimt = 3\n")
+    assert_usage_error(
+        idmerge.run(src, "--config", config),
+        f"{config}: unknown key 'limt' in [identifiers.email]; "
+        "allowed keys: blocked, blocked_patterns, kind, limit",
+    )
+
+
+def test_missing_config_file_names_the_option(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", GOOD)
+    config = idmerge.tmp / "idmerge.toml"
+    assert_usage_error(
+        idmerge.run(src, "--config", config),
+        f"{config}: config file not found; check the path given to --config",
+    )
+
+
+def test_bad_toml_names_line_and_column(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", GOOD)
+    config = idmerge.file("idmerge.toml", 'region = "UA"\nover_shared 20\n')
+    outcome = idmerge.run(src, "--config", config)
+    assert outcome.exit_code == 2
+    line = outcome.error_line()
+    assert line.startswith(f"Error: {config}: not valid TOML (")
+    assert "(at line 2, column 13)" in line
+    assert line.endswith("; fix the file's syntax")
+    assert not outcome.out.exists()
+
+
+def test_unknown_region_names_the_option(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", GOOD)
+    assert_usage_error(
+        idmerge.run(src, "--region", "XX"),
+        "--region: 'XX' is not a phone region; use a two-letter country code such as UA",
+    )
+
+
+def test_format_xml_is_rejected_by_typer(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", GOOD)
+    outcome = idmerge.run(src, "--format", "xml")
+    assert outcome.exit_code == 2
+    assert outcome.result.exception is None or isinstance(outcome.result.exception, SystemExit)
+    assert "Traceback" not in outcome.stderr
+    assert "Invalid value for '--format'" in outcome.stderr
+    assert outcome.stdout == ""
+    assert not outcome.out.exists()
+
+
+# --- output folder -----------------------------------------------------------------------------
+
+
+def test_non_empty_out_folder_says_force_and_is_left_alone(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", GOOD)
+    idmerge.out.mkdir()
+    (idmerge.out / "keep.txt").write_text("mine\n")
+    outcome = idmerge.run(src)
+    assert outcome.exit_code == 2
+    assert outcome.error_line() == (
+        f"Error: {idmerge.out}: output folder exists and is not empty; "
+        "choose another --out or pass --force to overwrite"
+    )
+    assert outcome.stdout == ""
+    assert sorted(p.name for p in idmerge.out.iterdir()) == ["keep.txt"]
+    assert (idmerge.out / "keep.txt").read_text() == "mine\n"
+
+
+def test_force_writes_into_non_empty_out_folder(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", GOOD)
+    idmerge.out.mkdir()
+    (idmerge.out / "keep.txt").write_text("mine\n")
+    outcome = idmerge.run(src, "--force").ok()
+    assert {"contacts.csv", "membership.csv", "findings.csv", "report.json"} <= {
+        p.name for p in idmerge.out.iterdir()
+    }
+    assert [c["email"] for c in outcome.rows("contacts.csv")] == ["ann@ukr.net"]
+
+
+# --- --skip-bad-rows ---------------------------------------------------------------------------
+
+RAGGED = (
+    "Email,Name\n"
+    "ann@ukr.net,Ann\n"        # line 2, record 1
+    "bob@ukr.net\n"            # line 3, record 2: too few fields
+    "cat@ukr.net,Cat,extra\n"  # line 4, record 3: too many fields
+    "dan@ukr.net,Dan\n"        # line 5, record 4
+)
+
+
+def test_skip_bad_rows_exits_0_and_reports_rejected_rows(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", RAGGED)
+    outcome = idmerge.run(src, "--skip-bad-rows").ok()
+    summary = [line.split() for line in outcome.stdout.splitlines()]
+    assert ["Rejected", "rows", "(rejects.csv)", "2"] in summary
+
+
+def test_skip_bad_rows_keeps_bad_lines_verbatim_in_rejects_csv(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", RAGGED)
+    outcome = idmerge.run(src, "--skip-bad-rows").ok()
+    rejects = outcome.rows("rejects.csv")
+    assert [(r["source"], r["line"], r["text"]) for r in rejects] == [
+        ("export.csv", "3", "bob@ukr.net"),
+        ("export.csv", "4", "cat@ukr.net,Cat,extra"),
+    ]
+
+
+def test_skip_bad_rows_keeps_true_record_numbers_in_membership(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", RAGGED)
+    outcome = idmerge.run(src, "--skip-bad-rows").ok()
+    assert [int(m["row"]) for m in outcome.rows("membership.csv")] == [1, 4]
+    assert sorted(c["email"] for c in outcome.rows("contacts.csv")) == ["ann@ukr.net", "dan@ukr.net"]
+
+
+def test_no_rejects_csv_without_bad_rows(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", GOOD)
+    idmerge.run(src, "--skip-bad-rows").ok()
+    assert not (idmerge.out / "rejects.csv").exists()
+
