@@ -43,8 +43,14 @@ def run(
     """Merge duplicate contacts of FILES and write contacts, membership, findings and report.json."""
     started = time.perf_counter()
     options = RunOptions(
-        out=out_dir, format=fmt, force=force, config=config, region=region, encoding=encoding,
-        delimiter=delimiter, skip_bad_rows=skip_bad_rows,
+        out=out_dir,
+        format=fmt,
+        force=force,
+        config=config,
+        region=region,
+        encoding=encoding,
+        delimiter=delimiter,
+        skip_bad_rows=skip_bad_rows,
     )
     update, stop = progress_printer(not quiet)
     with user_errors():

@@ -14,6 +14,13 @@ from matchers.errors import ConfigError, IdmergeError, InputError, OutputError  
 from matchers.pipeline import RunOptions, RunResult, resolve, run  # noqa: E402
 
 __all__ = [
-    "ConfigError", "IdmergeError", "InputError", "OutputError",
-    "RunOptions", "RunResult", "__version__", "resolve", "run",
+    "ConfigError",
+    "IdmergeError",
+    "InputError",
+    "OutputError",
+    "RunOptions",
+    "RunResult",
+    "__version__",
+    "resolve",
+    "run",
 ]

@@ -115,9 +115,7 @@ def normalise_region(region: str, where: str) -> str:
 
     code = region.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise ConfigError(
-            f"{where}: {region!r} is not a phone region; use a two-letter country code such as UA"
-        )
+        raise ConfigError(f"{where}: {region!r} is not a phone region; use a two-letter country code such as UA")
     return code
 
 
@@ -132,7 +130,7 @@ def _parse(path: Path) -> Config:
 
     region = data.get("region")
     if region is not None and not isinstance(region, str):
-        raise _fail(path, "region must be a string such as \"UA\"")
+        raise _fail(path, 'region must be a string such as "UA"')
     over_shared = data.get("over_shared", DEFAULT_OVER_SHARED)
     if not isinstance(over_shared, int) or isinstance(over_shared, bool) or over_shared < 1:
         raise _fail(path, "over_shared must be a whole number of at least 1")
@@ -196,8 +194,7 @@ def _parse(path: Path) -> Config:
         if target not in idents and target not in (UPDATED_AT, "ignore"):
             raise _fail(
                 path,
-                f"[columns] maps {header!r} to unknown {target!r}; use an identifier, "
-                f"{UPDATED_AT} or ignore",
+                f"[columns] maps {header!r} to unknown {target!r}; use an identifier, {UPDATED_AT} or ignore",
             )
 
     return Config(

@@ -24,27 +24,23 @@ from matchers.db import Database, lit, q
 
 def prepare(db: Database, config: Config) -> None:
     """Create the working tables from ``vals`` (after screening)."""
-    db.run(
-        "CREATE OR REPLACE TABLE uv AS SELECT DISTINCT rec, ident, norm FROM vals WHERE status = 'ok'"
-    )
+    db.run("CREATE OR REPLACE TABLE uv AS SELECT DISTINCT rec, ident, norm FROM vals WHERE status = 'ok'")
     db.run("CREATE OR REPLACE TABLE grp AS SELECT rec, rec AS gid FROM recs")
     db.run("CREATE OR REPLACE TABLE notes (kind VARCHAR, ident VARCHAR, norm VARCHAR)")
     db.run("CREATE OR REPLACE TABLE moved_vals (rec BIGINT, ident VARCHAR, norm VARCHAR)")
-    db.run(
-        "CREATE OR REPLACE TABLE moves (ident VARCHAR, norm VARCHAR, from_gid BIGINT, to_gid BIGINT)"
-    )
+    db.run("CREATE OR REPLACE TABLE moves (ident VARCHAR, norm VARCHAR, from_gid BIGINT, to_gid BIGINT)")
     db.table_from_arrow(
         "limits",
-        pa.table({
-            "ident": pa.array([i.name for i in config.identifiers], pa.string()),
-            "lim": pa.array([i.limit for i in config.identifiers], pa.int64()),
-        }),
+        pa.table(
+            {
+                "ident": pa.array([i.name for i in config.identifiers], pa.string()),
+                "lim": pa.array([i.limit for i in config.identifiers], pa.int64()),
+            }
+        ),
     )
     identifying = [i.name for i in config.identifiers if i.kind in ("key", "personal")]
     in_list = ", ".join(lit(n) for n in identifying) or "NULL"
-    db.run(
-        f"CREATE OR REPLACE TABLE identified AS SELECT DISTINCT rec FROM uv WHERE ident IN ({in_list})"
-    )
+    db.run(f"CREATE OR REPLACE TABLE identified AS SELECT DISTINCT rec FROM uv WHERE ident IN ({in_list})")
 
 
 def group_count(db: Database) -> int:
@@ -111,12 +107,8 @@ def components(db: Database, edges: str) -> None:
     matrix = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(size, size))
     _, labels = connected_components(matrix, directed=False)
     db.register("__labels", pa.table({"i": np.arange(size, dtype=np.int64), "comp": labels.astype(np.int64)}))
-    db.run(
-        "CREATE OR REPLACE TABLE comp_g AS SELECT gid, comp FROM node_g JOIN __labels USING (i)"
-    )
-    db.run(
-        "CREATE OR REPLACE TABLE comp_v AS SELECT norm, comp FROM node_v JOIN __labels USING (i)"
-    )
+    db.run("CREATE OR REPLACE TABLE comp_g AS SELECT gid, comp FROM node_g JOIN __labels USING (i)")
+    db.run("CREATE OR REPLACE TABLE comp_v AS SELECT norm, comp FROM node_v JOIN __labels USING (i)")
 
 
 def merge_components(db: Database, passing: str) -> None:

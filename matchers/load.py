@@ -67,9 +67,7 @@ class LoadOptions:
     skip_bad_rows: bool = False
 
 
-def load_sources(
-    db: Database, paths: list[Path], config: Config, options: LoadOptions, workdir: Path
-) -> list[Source]:
+def load_sources(db: Database, paths: list[Path], config: Config, options: LoadOptions, workdir: Path) -> list[Source]:
     """Read every input file; raise :class:`InputError` on the first bad one."""
     if not paths:
         raise InputError("no input files given; name one or more CSV or Parquet exports")
@@ -92,8 +90,13 @@ def _labels(paths: list[Path]) -> list[str]:
 
 
 def _load_one(
-    db: Database, path: Path, name: str, index: int, config: Config,
-    options: LoadOptions, workdir: Path,
+    db: Database,
+    path: Path,
+    name: str,
+    index: int,
+    config: Config,
+    options: LoadOptions,
+    workdir: Path,
 ) -> Source:
     if not path.exists():
         raise InputError(f"{path}: no such file; check the path")
@@ -111,26 +114,22 @@ def _load_one(
     table = f"src_{index}"
     if suffix in PARQUET_SUFFIXES or head[:4] == b"PAR1":
         return _load_parquet(db, path, name, index, table, config)
-    if suffix not in CSV_SUFFIXES and suffix:
-        if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise InputError(
-                f"{path}: {suffix} files are not supported; export as CSV or Parquet"
-            )
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if head.startswith(b"PK\x03\x04") or (b"\x00" in head[:4096] and not utf16 and not options.encoding):
+        raise InputError(
+            f"{path}: a binary file (Excel, zip or another format); save it as CSV (UTF-8) or Parquet"
+        )
     return _load_csv(db, path, name, index, table, head, config, options, workdir)
 
 
-def _load_parquet(
-    db: Database, path: Path, name: str, index: int, table: str, config: Config
-) -> Source:
+def _load_parquet(db: Database, path: Path, name: str, index: int, table: str, config: Config) -> Source:
     try:
         described = db.rows("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
     except duckdb.Error:
         raise InputError(f"{path}: not a readable Parquet file; export it again") from None
     headers = [row[0] for row in described]
     source = Source(path, name, index, "parquet", table, headers, _roles(path, headers, config))
-    select = ", ".join(
-        f"CAST({q(h)} AS VARCHAR) AS {q(source.column(i))}" for i, h in enumerate(headers)
-    )
+    select = ", ".join(f"CAST({q(h)} AS VARCHAR) AS {q(source.column(i))}" for i, h in enumerate(headers))
     db.run(
         f"""CREATE OR REPLACE TABLE {q(table)} AS
         SELECT {index * FILE_STRIDE} + row_number() OVER () AS rec,
@@ -149,7 +148,9 @@ def _detect_encoding(path: Path, head: bytes, forced: str | None) -> str:
         try:
             return codecs.lookup(forced).name
         except LookupError:
-            raise InputError(f"--encoding {forced!r} is not an encoding Python knows; try utf-8, cp1251 or cp1252") from None
+            raise InputError(
+                f"--encoding {forced!r} is not an encoding Python knows; try utf-8, cp1251 or cp1252"
+            ) from None
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -195,8 +196,15 @@ def _detect_delimiter(header: str, forced: str | None) -> str:
 
 
 def _load_csv(
-    db: Database, path: Path, name: str, index: int, table: str, head: bytes,
-    config: Config, options: LoadOptions, workdir: Path,
+    db: Database,
+    path: Path,
+    name: str,
+    index: int,
+    table: str,
+    head: bytes,
+    config: Config,
+    options: LoadOptions,
+    workdir: Path,
 ) -> Source:
     encoding = _detect_encoding(path, head, options.encoding)
     read_path = path
@@ -218,19 +226,26 @@ def _load_csv(
     if not any(headers):
         raise InputError(f"{path}: line 1 has no column headers; the first line must name the columns")
     source = Source(
-        path, name, index, "csv", table, headers, _roles(path, headers, config, delimiter),
-        encoding=encoding, delimiter=delimiter,
+        path,
+        name,
+        index,
+        "csv",
+        table,
+        headers,
+        _roles(path, headers, config, delimiter),
+        encoding=encoding,
+        delimiter=delimiter,
     )
     spec = "{" + ", ".join(f"{lit(source.column(i))}: 'VARCHAR'" for i in range(len(headers))) + "}"
     rejects = f"rejects_{index}"
     try:
         db.run(
-            f"""CREATE OR REPLACE TABLE {q(table + '_raw')} AS
+            f"""CREATE OR REPLACE TABLE {q(table + "_raw")} AS
             SELECT row_number() OVER () AS __ord, *
             FROM read_csv(?, delim = ?, quote = '"', escape = '"', header = true,
                           auto_detect = false, columns = {spec}, encoding = ?,
                           store_rejects = true, ignore_errors = true,
-                          rejects_table = {lit(rejects)}, rejects_scan = {lit(rejects + '_scan')},
+                          rejects_table = {lit(rejects)}, rejects_scan = {lit(rejects + "_scan")},
                           max_line_size = 16777216)""",
             [str(read_path), delimiter, native],
         )
@@ -259,7 +274,7 @@ def _load_csv(
         )
         SELECT {index * FILE_STRIDE} + numbers."row" AS rec, {lit(name)} AS source,
                numbers."row" AS "row", r.* EXCLUDE (__ord)
-        FROM {q(table + '_raw')} r JOIN numbers USING (__ord)
+        FROM {q(table + "_raw")} r JOIN numbers USING (__ord)
         ORDER BY rec"""
     )
     db.run(f"DROP TABLE {q(table + '_raw')}")
@@ -267,8 +282,12 @@ def _load_csv(
 
 
 def _check_rejects(
-    path: Path, bad: list[tuple[int, str, str]], encoding: str, width: int,
-    delimiter: str, skip: bool,
+    path: Path,
+    bad: list[tuple[int, str, str]],
+    encoding: str,
+    width: int,
+    delimiter: str,
+    skip: bool,
 ) -> None:
     line, kind, _ = bad[0]
     if kind == "INVALID ENCODING":
@@ -278,9 +297,7 @@ def _check_rejects(
     if skip:
         return
     lines = ", ".join(str(b[0]) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
-    what = {"MISSING COLUMNS": "too few fields", "TOO MANY COLUMNS": "too many fields"}.get(
-        kind, kind.lower()
-    )
+    what = {"MISSING COLUMNS": "too few fields", "TOO MANY COLUMNS": "too many fields"}.get(kind, kind.lower())
     shown = {"\t": "tab"}.get(delimiter, delimiter)
     raise InputError(
         f"{path}: {len(bad)} malformed record(s) at line(s) {lines} (first: {what}, expected "
@@ -309,7 +326,6 @@ def _roles(path: Path, headers: list[str], config: Config, delimiter: str | None
         if delimiter is not None and len(headers) == 1:
             hint = " (only one column: if fields are separated by another character, pass --delimiter)"
         raise InputError(
-            f"{path}: no identifier column among {shown}{hint}; map one in the config, "
-            'e.g. [columns] "Mail" = "email"'
+            f'{path}: no identifier column among {shown}{hint}; map one in the config, e.g. [columns] "Mail" = "email"'
         )
     return roles

@@ -27,12 +27,23 @@ from matchers.load import Source
 
 #: strptime formats tried for ``updated_at`` besides ISO 8601 (most specific first).
 DATE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
-    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y",
-    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y",
-    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
-    "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y",
-    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
 )
 
 #: A source-key value already written as ``<file>:<value>`` by an earlier run.
@@ -54,16 +65,15 @@ def build_records(db: Database, sources: list[Source]) -> int:
     for source in sources:
         position = next((p for p, r in source.roles.items() if r == UPDATED_AT), None)
         if position is None:
-            parts.append(f"SELECT rec, source, \"row\", NULL::TIMESTAMP AS updated_at FROM {q(source.table)}")
+            parts.append(f'SELECT rec, source, "row", NULL::TIMESTAMP AS updated_at FROM {q(source.table)}')
             continue
         col = q(source.column(position))
         fmt = _best_date_format(db, source.table, col)
         parsed = _date_expr(col, fmt)
-        parts.append(f"SELECT rec, source, \"row\", {parsed} AS updated_at FROM {q(source.table)}")
+        parts.append(f'SELECT rec, source, "row", {parsed} AS updated_at FROM {q(source.table)}')
         unreadable += int(
             db.one(
-                f"SELECT count(*) FROM {q(source.table)} WHERE nullif(trim({col}), '') IS NOT NULL "
-                f"AND {parsed} IS NULL"
+                f"SELECT count(*) FROM {q(source.table)} WHERE nullif(trim({col}), '') IS NOT NULL AND {parsed} IS NULL"
             )
         )
     # recency: the one order of MATCHING.md ("Recency"): dated records are newer
@@ -88,9 +98,7 @@ def _date_expr(col: str, fmt: str | None) -> str:
 
 def _best_date_format(db: Database, table: str, col: str) -> str | None:
     """The strptime format that reads most values of a column (None: ISO only)."""
-    counts = ", ".join(
-        f"count(try_strptime(trim({col}), {lit(f)}))" for f in DATE_FORMATS
-    )
+    counts = ", ".join(f"count(try_strptime(trim({col}), {lit(f)}))" for f in DATE_FORMATS)
     row = db.rows(f"SELECT {counts} FROM {q(table)}")[0]
     best = max(range(len(DATE_FORMATS)), key=lambda i: (row[i], -i))
     return DATE_FORMATS[best] if row[best] else None
@@ -108,10 +116,7 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
                 value = f"unnest(string_split({col}, {lit(OTHER_SEPARATOR)}))"
             else:
                 value = col
-            parts.append(
-                f"SELECT rec, {lit(role)} AS ident, {position} AS col, {value} AS raw "
-                f"FROM {q(source.table)}"
-            )
+            parts.append(f"SELECT rec, {lit(role)} AS ident, {position} AS col, {value} AS raw FROM {q(source.table)}")
     union = " UNION ALL ".join(parts)
     db.run(
         f"""CREATE OR REPLACE TABLE vals_raw AS
@@ -150,7 +155,7 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
         FROM vals_raw v
         JOIN recs r USING (rec)
         LEFT JOIN email_norm e ON v.ident = 'email' AND e.raw = lower(v.raw)
-        LEFT JOIN phone_norm p ON v.ident = 'phone' AND p.clean = {_phone_clean('v.raw')}
+        LEFT JOIN phone_norm p ON v.ident = 'phone' AND p.clean = {_phone_clean("v.raw")}
         )
         GROUP BY rec, ident, norm
         ORDER BY rec, ident, norm"""
@@ -172,7 +177,7 @@ def _phone_clean(expr: str) -> str:
 def _infer_region(db: Database) -> str | None:
     """Most common country among cells that start with ``+`` and are possible numbers."""
     rows = db.rows(
-        f"""SELECT {_phone_clean('raw')} AS clean, count(*) FROM vals_raw
+        f"""SELECT {_phone_clean("raw")} AS clean, count(*) FROM vals_raw
         WHERE ident = 'phone' AND starts_with(raw, '+') GROUP BY clean"""
     )
     votes: Counter[str] = Counter()
@@ -197,9 +202,11 @@ def _parse_phone(clean: str, region: str | None) -> phonenumbers.PhoneNumber | N
 
 def _normalise_phones(db: Database, region: str | None) -> int:
     """``phone_norm(clean, norm, valid)`` for each distinct cleaned phone."""
-    cleans = db.arrow(
-        f"SELECT DISTINCT {_phone_clean('raw')} AS clean FROM vals_raw WHERE ident = 'phone'"
-    ).column("clean").to_pylist()
+    cleans = (
+        db.arrow(f"SELECT DISTINCT {_phone_clean('raw')} AS clean FROM vals_raw WHERE ident = 'phone'")
+        .column("clean")
+        .to_pylist()
+    )
     norms: list[str | None] = []
     valid: list[bool] = []
     national: list[str | None] = []
@@ -218,9 +225,14 @@ def _normalise_phones(db: Database, region: str | None) -> int:
             national.append(phonenumbers.national_significant_number(number))
     db.table_from_arrow(
         "phone_norm",
-        pa.table({"clean": pa.array(cleans, pa.string()), "norm": pa.array(norms, pa.string()),
-                  "valid": pa.array(valid, pa.bool_()),
-                  "national": pa.array(national, pa.string())}),
+        pa.table(
+            {
+                "clean": pa.array(cleans, pa.string()),
+                "norm": pa.array(norms, pa.string()),
+                "valid": pa.array(valid, pa.bool_()),
+                "national": pa.array(national, pa.string()),
+            }
+        ),
     )
     return without_region
 
@@ -248,15 +260,15 @@ def canonical_email(raw: str, gmail_rules: bool) -> tuple[str, bool]:
 
 def _normalise_emails(db: Database, gmail_rules: bool) -> None:
     """``email_norm(raw, norm, valid)`` for each distinct written email."""
-    raws = db.arrow(
-        "SELECT DISTINCT lower(raw) AS raw FROM vals_raw WHERE ident = 'email'"
-    ).column("raw").to_pylist()
+    raws = db.arrow("SELECT DISTINCT lower(raw) AS raw FROM vals_raw WHERE ident = 'email'").column("raw").to_pylist()
     pairs = [canonical_email(raw, gmail_rules) for raw in raws]
     db.table_from_arrow(
         "email_norm",
-        pa.table({
-            "raw": pa.array(raws, pa.string()),
-            "norm": pa.array([p[0] for p in pairs], pa.string()),
-            "valid": pa.array([p[1] for p in pairs], pa.bool_()),
-        }),
+        pa.table(
+            {
+                "raw": pa.array(raws, pa.string()),
+                "norm": pa.array([p[0] for p in pairs], pa.string()),
+                "valid": pa.array([p[1] for p in pairs], pa.bool_()),
+            }
+        ),
     )

@@ -97,7 +97,9 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = _no_pro
     with tempfile.TemporaryDirectory(prefix="idmerge-", dir=options.temp_dir) as workdir:
         stage("load")
         sources = load_sources(
-            db, paths, config,
+            db,
+            paths,
+            config,
             LoadOptions(options.encoding, options.delimiter, options.skip_bad_rows),
             Path(workdir),
         )
@@ -124,8 +126,14 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = _no_pro
     stage("report")
     build_findings(db)
     summary = summarise(
-        db, config, sources, merges, unreadable_dates=unreadable, region=normalised.region,
-        region_inferred=normalised.region_inferred, phones_without_region=normalised.phones_without_region,
+        db,
+        config,
+        sources,
+        merges,
+        unreadable_dates=unreadable,
+        region=normalised.region,
+        region_inferred=normalised.region_inferred,
+        phones_without_region=normalised.phones_without_region,
     )
     timings["report"] = round(time.perf_counter() - clock, 3)
     return Resolution(db, config, sources, summary, timings)
@@ -159,11 +167,13 @@ def build_report(resolution: Resolution, timings: dict[str, float], started: flo
         "summary": resolution.summary.as_dict(),
         "inputs": [
             {
-                "file": s.name, "format": s.format, "encoding": s.encoding, "delimiter": s.delimiter,
-                "records": s.records, "rejected": s.rejected,
-                "columns": [
-                    {"header": h, "identifier": s.roles.get(i)} for i, h in enumerate(s.headers)
-                ],
+                "file": s.name,
+                "format": s.format,
+                "encoding": s.encoding,
+                "delimiter": s.delimiter,
+                "records": s.records,
+                "rejected": s.rejected,
+                "columns": [{"header": h, "identifier": s.roles.get(i)} for i, h in enumerate(s.headers)],
             }
             for s in resolution.sources
         ],

@@ -106,15 +106,20 @@ class Summary:
 
 
 def summarise(
-    db: Database, config: Config, sources: list[Source], merges: dict[str, int],
-    *, unreadable_dates: int, region: str | None, region_inferred: bool, phones_without_region: int,
+    db: Database,
+    config: Config,
+    sources: list[Source],
+    merges: dict[str, int],
+    *,
+    unreadable_dates: int,
+    region: str | None,
+    region_inferred: bool,
+    phones_without_region: int,
 ) -> Summary:
     records = int(db.one("SELECT count(*) FROM recs"))
     contacts = int(db.one("SELECT count(*) FROM contacts"))
     by_kind: dict[str, dict[str, int]] = {k: {"values": 0, "records": 0} for k in FINDING_KINDS}
-    for kind, values, recs in db.rows(
-        "SELECT kind, count(*), sum(records) FROM findings GROUP BY kind"
-    ):
+    for kind, values, recs in db.rows("SELECT kind, count(*), sum(records) FROM findings GROUP BY kind"):
         by_kind[kind] = {"values": int(values), "records": int(recs or 0)}
     fill = {
         ident: (int(n), int(d), int(u))
@@ -132,21 +137,33 @@ def summarise(
         n, distinct, usable = fill.get(ident.name, (0, 0, 0))
         stats.append(
             IdentifierStats(
-                name=ident.name, kind=ident.kind,
+                name=ident.name,
+                kind=ident.kind,
                 columns=sum(1 for s in sources for r in s.roles.values() if r == ident.name),
-                records_with_value=n, fill_rate=round(n / records, 4) if records else 0.0,
-                distinct_values=distinct, usable_values=usable,
+                records_with_value=n,
+                fill_rate=round(n / records, 4) if records else 0.0,
+                distinct_values=distinct,
+                usable_values=usable,
                 records_matched_by=int(matched.get(ident.name, 0)),
                 groups_merged=merges.get(ident.name, 0),
             )
         )
     return Summary(
-        records=records, contacts=contacts, duplicates_merged=records - contacts,
-        conflicts=by_kind["conflict"]["values"], moved=by_kind["moved"]["values"],
-        junk_values=by_kind["blocked"]["values"], invalid_values=by_kind["invalid"]["values"],
-        over_shared_values=by_kind["over_shared"]["values"], limit_values=by_kind["limit"]["values"],
+        records=records,
+        contacts=contacts,
+        duplicates_merged=records - contacts,
+        conflicts=by_kind["conflict"]["values"],
+        moved=by_kind["moved"]["values"],
+        junk_values=by_kind["blocked"]["values"],
+        invalid_values=by_kind["invalid"]["values"],
+        over_shared_values=by_kind["over_shared"]["values"],
+        limit_values=by_kind["limit"]["values"],
         no_identifier=by_kind["no_identifier"]["records"],
-        rejected_rows=sum(s.rejected for s in sources), unreadable_dates=unreadable_dates,
-        region=region, region_inferred=region_inferred, phones_without_region=phones_without_region,
-        findings_by_kind=by_kind, identifiers=stats,
+        rejected_rows=sum(s.rejected for s in sources),
+        unreadable_dates=unreadable_dates,
+        region=region,
+        region_inferred=region_inferred,
+        phones_without_region=phones_without_region,
+        findings_by_kind=by_kind,
+        identifiers=stats,
     )

@@ -13,10 +13,30 @@ from matchers.config import Config
 from matchers.db import Database, lit
 
 PLACEHOLDERS = (
-    "", "null", "none", "nil", "nan", "n/a", "na", "-", "--", "0", "unknown", "undefined", "test",
+    "",
+    "null",
+    "none",
+    "nil",
+    "nan",
+    "n/a",
+    "na",
+    "-",
+    "--",
+    "0",
+    "unknown",
+    "undefined",
+    "test",
 )
 JUNK_EMAIL_LOCALS = (
-    "test", "noemail", "no-email", "no_email", "nomail", "noreply", "no-reply", "none", "null",
+    "test",
+    "noemail",
+    "no-email",
+    "no_email",
+    "nomail",
+    "noreply",
+    "no-reply",
+    "none",
+    "null",
 )
 JUNK_EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "test.com")
 JUNK_EMAIL_TLDS = ("example", "test", "invalid")
@@ -94,7 +114,7 @@ def screen_values(db: Database, config: Config) -> None:
     if key is None:
         return
     db.run(
-        f"""CREATE OR REPLACE TABLE hubs AS
+        """CREATE OR REPLACE TABLE hubs AS
         WITH keys AS (SELECT rec, norm AS k FROM vals WHERE ident = ? AND status = 'ok')
         SELECT v.ident, v.norm FROM vals v JOIN keys USING (rec)
         WHERE v.ident <> ? AND v.status = 'ok'

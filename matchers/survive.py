@@ -41,10 +41,12 @@ def assign_contacts(db: Database, config: Config, sources: list[Source]) -> None
     graph.refresh_group_values(db)
     db.table_from_arrow(
         "prio",
-        pa.table({
-            "ident": pa.array(config.names, pa.string()),
-            "prio": pa.array(range(len(config.names)), pa.int64()),
-        }),
+        pa.table(
+            {
+                "ident": pa.array(config.names, pa.string()),
+                "prio": pa.array(range(len(config.names)), pa.int64()),
+            }
+        ),
     )
     _row_hashes(db, sources)
     db.run(
@@ -88,9 +90,7 @@ def _row_hashes(db: Database, sources: list[Source]) -> None:
     parts = []
     for s in sources:
         cols = ", ".join(f"coalesce({q(s.column(i))}, '')" for i in range(len(s.headers)))
-        parts.append(
-            f"SELECT rec, md5(concat_ws(chr(31), {lit(s.name)}, {cols})) AS h FROM {q(s.table)}"
-        )
+        parts.append(f"SELECT rec, md5(concat_ws(chr(31), {lit(s.name)}, {cols})) AS h FROM {q(s.table)}")
     db.run("CREATE OR REPLACE TABLE row_hash AS " + " UNION ALL ".join(parts))
 
 
@@ -164,35 +164,27 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
         )
     db.run(
         f"""CREATE OR REPLACE TABLE cid_vals AS
-        SELECT gid{''.join(', ' + p for p in pivots)} FROM cvals GROUP BY gid"""
+        SELECT gid{"".join(", " + p for p in pivots)} FROM cvals GROUP BY gid"""
     )
     # The other columns, union over sources by header.
     parts = []
     for source in sources:
         reserved = {CONTACT_ID, UPDATED_AT, *lay.identifiers, *(n + OTHER_SUFFIX for n in lay.identifiers)}
-        cols = "".join(
-            f", {q(source.column(p))} AS {q(name)}" for p, name in _data_headers(source, reserved).items()
-        )
+        cols = "".join(f", {q(source.column(p))} AS {q(name)}" for p, name in _data_headers(source, reserved).items())
         parts.append(f"SELECT rec{cols} FROM {q(source.table)}")
     db.run("CREATE OR REPLACE VIEW data AS " + " UNION ALL BY NAME ".join(parts))
     survivors = "".join(
         f", arg_max({q(c)}, r.recency) FILTER (WHERE nullif(trim({q(c)}), '') IS NOT NULL) AS {q(c)}"
         for c in lay.data_columns
     )
-    updated = (
-        f", strftime(max(r.updated_at), '%Y-%m-%d %H:%M:%S') AS {q(UPDATED_AT)}" if lay.has_updated_at else ""
-    )
+    updated = f", strftime(max(r.updated_at), '%Y-%m-%d %H:%M:%S') AS {q(UPDATED_AT)}" if lay.has_updated_at else ""
     db.run(
         f"""CREATE OR REPLACE TABLE cdata AS
         SELECT g.gid{updated}{survivors}
         FROM data d JOIN grp g USING (rec) JOIN recs r USING (rec) GROUP BY g.gid"""
     )
-    ident_cols = "".join(
-        f", i.{q(n)}, i.{q(n + OTHER_SUFFIX)}" for n in lay.identifiers
-    )
-    rest = (f", d.{q(UPDATED_AT)}" if lay.has_updated_at else "") + "".join(
-        f", d.{q(c)}" for c in lay.data_columns
-    )
+    ident_cols = "".join(f", i.{q(n)}, i.{q(n + OTHER_SUFFIX)}" for n in lay.identifiers)
+    rest = (f", d.{q(UPDATED_AT)}" if lay.has_updated_at else "") + "".join(f", d.{q(c)}" for c in lay.data_columns)
     db.run(
         f"""CREATE OR REPLACE TABLE contacts AS
         SELECT c.{CONTACT_ID}{ident_cols}{rest}

@@ -71,9 +71,7 @@ def copy_table(db: Database, query: str, path: Path, fmt: Format) -> None:
     db.run(f"COPY ({query}) TO {lit(str(path))} ({options})")
 
 
-def write_outputs(
-    db: Database, out: Path, fmt: Format, report: dict[str, Any], sources: list[Source]
-) -> list[Path]:
+def write_outputs(db: Database, out: Path, fmt: Format, report: dict[str, Any], sources: list[Source]) -> list[Path]:
     """Write contacts, membership, findings, report.json (and rejects.csv)."""
     written: list[Path] = []
     with AtomicWriter(out) as writer:

@@ -9,8 +9,15 @@ from pathlib import Path
 from matchers import RunOptions, run
 
 HEADER = [
-    "external_id", "email", "phone", "system_id", "user_pseudo_id", "device_id",
-    "mobile_push_token", "cookie", "updated_at",
+    "external_id",
+    "email",
+    "phone",
+    "system_id",
+    "user_pseudo_id",
+    "device_id",
+    "mobile_push_token",
+    "cookie",
+    "updated_at",
 ]
 
 
@@ -45,7 +52,8 @@ class Outcome:
 
     def contact_of(self, row: int, source: str | None = None) -> str:
         return next(
-            m["contact_id"] for m in self.membership
+            m["contact_id"]
+            for m in self.membership
             if int(m["row"]) == row and (source is None or m["source"] == source)
         )
 
@@ -58,15 +66,24 @@ class Outcome:
 
 
 def resolve_rows(
-    tmp_path: Path, rows: list[dict[str, str]], *, header: list[str] | None = None,
-    name: str = "input.csv", region: str | None = "UA", config: Path | None = None,
+    tmp_path: Path,
+    rows: list[dict[str, str]],
+    *,
+    header: list[str] | None = None,
+    name: str = "input.csv",
+    region: str | None = "UA",
+    config: Path | None = None,
 ) -> Outcome:
     src = write_csv(tmp_path / name, rows, header)
     return resolve_files(tmp_path, [src], region=region, config=config)
 
 
 def resolve_files(
-    tmp_path: Path, files: list[Path], *, region: str | None = "UA", config: Path | None = None,
+    tmp_path: Path,
+    files: list[Path],
+    *,
+    region: str | None = "UA",
+    config: Path | None = None,
     out_name: str = "out",
 ) -> Outcome:
     out = tmp_path / out_name

@@ -11,13 +11,17 @@ from tests.engine.helpers import resolve_files, resolve_rows, write_csv
 
 def test_record_with_two_keys_is_a_conflict_and_links_by_neither(tmp_path: Path) -> None:
     header = ["external_id", "Customer ID", "email", "cookie"]
-    result = resolve_rows(tmp_path, [
-        {"external_id": "E1", "Customer ID": "E2", "email": "a@x.com"},
-        {"external_id": "E1"},
-        {"email": "a@x.com"},
-        {"cookie": "c9"},
-        {"external_id": "E2", "cookie": "c9"},
-    ], header=header)
+    result = resolve_rows(
+        tmp_path,
+        [
+            {"external_id": "E1", "Customer ID": "E2", "email": "a@x.com"},
+            {"external_id": "E1"},
+            {"email": "a@x.com"},
+            {"cookie": "c9"},
+            {"external_id": "E2", "cookie": "c9"},
+        ],
+        header=header,
+    )
     # Row 5 holds E2 alone, row 1 both: row 1 stays apart from every other
     # identified record, but the cookie still attaches row 4 to row 5.
     assert result.groups() == [{1}, {2}, {3}, {4, 5}]
@@ -27,10 +31,14 @@ def test_record_with_two_keys_is_a_conflict_and_links_by_neither(tmp_path: Path)
 
 def test_key_conflict_record_still_attaches_anonymous_records(tmp_path: Path) -> None:
     header = ["external_id", "Customer ID", "cookie"]
-    result = resolve_rows(tmp_path, [
-        {"external_id": "E1", "Customer ID": "E2", "cookie": "c1"},
-        {"cookie": "c1"},
-    ], header=header)
+    result = resolve_rows(
+        tmp_path,
+        [
+            {"external_id": "E1", "Customer ID": "E2", "cookie": "c1"},
+            {"cookie": "c1"},
+        ],
+        header=header,
+    )
     assert result.groups() == [{1, 2}]
 
 
@@ -158,12 +166,19 @@ def test_phone_formats_read_as_one_number(tmp_path: Path) -> None:
 
 
 def test_phone_without_country_code_is_written_in_e164(tmp_path: Path) -> None:
-    result = resolve_rows(tmp_path, [{"phone": "(067) 123-45-67", "updated_at": "2024-01-02"}, {"phone": "+380671234567"}])
+    result = resolve_rows(
+        tmp_path, [{"phone": "(067) 123-45-67", "updated_at": "2024-01-02"}, {"phone": "+380671234567"}]
+    )
     assert result.contact(1)["phone"] == "+380671234567"
 
 
 def test_region_is_inferred_from_numbers_with_a_country_code(tmp_path: Path) -> None:
-    rows = [{"phone": "+380671234567"}, {"phone": "0671234567"}, {"phone": "+48 601 234 567"}, {"phone": "+380501112233"}]
+    rows = [
+        {"phone": "+380671234567"},
+        {"phone": "0671234567"},
+        {"phone": "+48 601 234 567"},
+        {"phone": "+380501112233"},
+    ]
     result = resolve_rows(tmp_path, rows, region=None)
     assert result.groups() == [{1, 2}, {3}, {4}]
 
@@ -175,12 +190,15 @@ def test_without_region_numbers_without_country_code_are_invalid(tmp_path: Path)
 
 
 def test_token_of_two_owners_stays_with_the_most_recent(tmp_path: Path) -> None:
-    result = resolve_rows(tmp_path, [
-        {"external_id": "E1", "device_id": "D1", "updated_at": "2024-01-01"},
-        {"external_id": "E2", "device_id": "D2", "updated_at": "2024-01-01"},
-        {"device_id": "D1", "mobile_push_token": "T", "updated_at": "2024-03-01"},
-        {"device_id": "D2", "mobile_push_token": "T", "updated_at": "2024-02-01"},
-    ])
+    result = resolve_rows(
+        tmp_path,
+        [
+            {"external_id": "E1", "device_id": "D1", "updated_at": "2024-01-01"},
+            {"external_id": "E2", "device_id": "D2", "updated_at": "2024-01-01"},
+            {"device_id": "D1", "mobile_push_token": "T", "updated_at": "2024-03-01"},
+            {"device_id": "D2", "mobile_push_token": "T", "updated_at": "2024-02-01"},
+        ],
+    )
     # device_id: row 3 joins E1, row 4 joins E2; the token then has two owners.
     assert result.groups() == [{1, 3}, {2, 4}]
     moved = result.findings_of("moved")
@@ -194,12 +212,17 @@ def test_anonymous_record_seen_with_two_owners_devices_joins_neither(tmp_path: P
     config = tmp_path / "idmerge.toml"
     config.write_text('[columns]\n"second device" = "device_id"\n', encoding="utf-8")
     header = ["external_id", "device_id", "second device", "cookie"]
-    result = resolve_rows(tmp_path, [
-        {"external_id": "E1", "device_id": "D1"},
-        {"external_id": "E2", "device_id": "D2"},
-        {"device_id": "D1", "second device": "D2", "cookie": "c1"},
-        {"cookie": "c1"},
-    ], header=header, config=config)
+    result = resolve_rows(
+        tmp_path,
+        [
+            {"external_id": "E1", "device_id": "D1"},
+            {"external_id": "E2", "device_id": "D2"},
+            {"device_id": "D1", "second device": "D2", "cookie": "c1"},
+            {"cookie": "c1"},
+        ],
+        header=header,
+        config=config,
+    )
     assert result.groups() == [{1}, {2}, {3, 4}]
     conflicts = [(f["identifier"], f["value"]) for f in result.findings_of("conflict")]
     assert conflicts == [("device_id", "D1"), ("device_id", "D2")]
@@ -211,21 +234,34 @@ def test_anonymous_records_sharing_a_cookie_form_one_anonymous_contact(tmp_path:
 
 
 def test_bare_push_subscriber_with_system_id_folds_into_registered_contact(tmp_path: Path) -> None:
-    result = resolve_rows(tmp_path, [
-        {"system_id": "501", "mobile_push_token": "tok"},
-        {"external_id": "E1", "email": "a@x.com", "mobile_push_token": "tok"},
-    ])
+    result = resolve_rows(
+        tmp_path,
+        [
+            {"system_id": "501", "mobile_push_token": "tok"},
+            {"external_id": "E1", "email": "a@x.com", "mobile_push_token": "tok"},
+        ],
+    )
     assert result.groups() == [{1, 2}]
     assert result.contact(1)["system_id"] == "input.csv:501"
 
 
 def test_survivor_is_the_most_recent_non_blank_value(tmp_path: Path) -> None:
     header = ["external_id", "email", "First Name", "City", "updated_at"]
-    result = resolve_rows(tmp_path, [
-        {"external_id": "K", "email": "new@x.com", "First Name": "Olena", "City": "", "updated_at": "2024-05-01"},
-        {"external_id": "K", "email": "old@x.com", "First Name": "Olenka", "City": "Lviv", "updated_at": "2023-01-01"},
-        {"external_id": "K", "email": "", "First Name": "", "City": "", "updated_at": ""},
-    ], header=header)
+    result = resolve_rows(
+        tmp_path,
+        [
+            {"external_id": "K", "email": "new@x.com", "First Name": "Olena", "City": "", "updated_at": "2024-05-01"},
+            {
+                "external_id": "K",
+                "email": "old@x.com",
+                "First Name": "Olenka",
+                "City": "Lviv",
+                "updated_at": "2023-01-01",
+            },
+            {"external_id": "K", "email": "", "First Name": "", "City": "", "updated_at": ""},
+        ],
+        header=header,
+    )
     contact = result.contact(1)
     assert contact["First Name"] == "Olena"
     assert contact["City"] == "Lviv"
@@ -235,24 +271,36 @@ def test_survivor_is_the_most_recent_non_blank_value(tmp_path: Path) -> None:
 
 
 def test_dates_in_day_first_format_are_read(tmp_path: Path) -> None:
-    result = resolve_rows(tmp_path, [
-        {"external_id": "E1", "device_id": "D1", "updated_at": "05.01.2024"},
-        {"external_id": "E2", "device_id": "D1", "updated_at": "01.05.2024"},
-        {"external_id": "E3", "updated_at": "31.12.2023"},
-    ])
+    result = resolve_rows(
+        tmp_path,
+        [
+            {"external_id": "E1", "device_id": "D1", "updated_at": "05.01.2024"},
+            {"external_id": "E2", "device_id": "D1", "updated_at": "01.05.2024"},
+            {"external_id": "E3", "updated_at": "31.12.2023"},
+        ],
+    )
     assert result.contact(2)["device_id"] == "D1"
 
 
 def test_second_run_on_contacts_merges_nothing_more(tmp_path: Path) -> None:
-    first = resolve_rows(tmp_path, [
-        {"external_id": "E1", "email": "a@x.com", "phone": "0671234567", "device_id": "D1", "updated_at": "2024-01-01"},
-        {"external_id": "E2", "device_id": "D1", "updated_at": "2024-02-01"},
-        {"email": "A@x.com", "system_id": "9", "cookie": "c1"},
-        {"cookie": "c1"},
-        {"external_id": "E4", "email": "fam@x.com"},
-        {"external_id": "E5", "email": "fam@x.com"},
-        {"email": "test@test.com"},
-    ])
+    first = resolve_rows(
+        tmp_path,
+        [
+            {
+                "external_id": "E1",
+                "email": "a@x.com",
+                "phone": "0671234567",
+                "device_id": "D1",
+                "updated_at": "2024-01-01",
+            },
+            {"external_id": "E2", "device_id": "D1", "updated_at": "2024-02-01"},
+            {"email": "A@x.com", "system_id": "9", "cookie": "c1"},
+            {"cookie": "c1"},
+            {"external_id": "E4", "email": "fam@x.com"},
+            {"external_id": "E5", "email": "fam@x.com"},
+            {"email": "test@test.com"},
+        ],
+    )
     second = resolve_files(tmp_path, [first.out / "contacts.csv"], out_name="out2")
     assert len(second.contacts) == len(first.contacts)
     assert [f["kind"] for f in second.findings] == ["conflict", "blocked", "no_identifier"]
