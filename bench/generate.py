@@ -180,6 +180,18 @@ def _fix_all_same(x: np.ndarray, top: int) -> np.ndarray:
     return x
 
 
+def _shared_values(a: np.ndarray, b: np.ndarray) -> int:
+    """How many distinct values occur in both non-negative integer arrays (bitmap, no sort)."""
+    if a.size == 0 or b.size == 0:
+        return 0
+    top = int(max(a.max(), b.max())) + 1
+    in_a = np.zeros(top, bool)
+    in_a[a] = True
+    in_b = np.zeros(top, bool)
+    in_b[b] = True
+    return int((in_a & in_b).sum())
+
+
 def _rank_in_person(mask: np.ndarray, starts: np.ndarray, rec_p: np.ndarray) -> np.ndarray:
     """1-based rank of each True record among its person's True records (0 where False)."""
     cs = np.cumsum(mask, dtype=np.int64)
@@ -251,7 +263,7 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
     is_ios = has_app & (rp() < 0.4)
     has_email2 = has_email & (rp() < 0.06)
     gender = rp() < 0.5
-    fn_idx = np.where(gender, rng.integers(0, len(FIRST_F), P), rng.integers(0, len(FIRST_M), P))
+    fn_idx = np.where(gender, len(FIRST_M) + rng.integers(0, len(FIRST_F), P), rng.integers(0, len(FIRST_M), P))
     ln_idx = rng.integers(0, len(LAST), P)
     cyr = rp() < 0.6
     city_idx = rng.choice(len(CITIES), P, p=CITY_WEIGHTS / CITY_WEIGHTS.sum())
@@ -439,12 +451,14 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
     ts[blank] = -1
 
     # ---- file rows: shuffle, then number within each file
-    pos = np.empty(N, np.int64)
-    pos[rng.permutation(N)] = np.arange(N)
-    row = np.zeros(N, np.int64)
-    for s in (0, 1):
-        idx = np.flatnonzero(src == s)
-        row[idx[np.argsort(pos[idx], kind="stable")]] = np.arange(1, idx.size + 1)
+    perm = rng.permutation(N)
+    in_esp = src[perm] == 0
+    file_order = np.concatenate([perm[in_esp], perm[~in_esp]])  # eSputnik rows, then Mailchimp rows
+    n_esp = int(in_esp.sum())
+    del perm, in_esp
+    row = np.empty(N, np.int64)
+    row[file_order[:n_esp]] = np.arange(1, n_esp + 1)
+    row[file_order[n_esp:]] = np.arange(1, N - n_esp + 1)
     # Contact ID and LEID: one number per row, both from the same range -> collisions
     m_ids = 3 * N + 1000
     sid = 100_000 + np.where(src == 0, _bijection(row, m_ids, rng), _bijection(row, m_ids, rng))
@@ -474,16 +488,17 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
     )
     strong_lab = _propagate(np.arange(N, dtype=np.int64), strong, rec_p)
     reach_lab = _propagate(strong_lab.copy(), weak, rec_p)
-    ids = np.flatnonzero(identified)
-    uk = np.unique(reach_lab[ids] * N + strong_lab[ids])
-    n_id = np.bincount(uk // N, minlength=N)
+    # identified groups per reach component (a strong group's label is its smallest record)
+    id_root = np.zeros(N, bool)
+    id_root[strong_lab[identified]] = True
+    n_id = np.bincount(reach_lab[np.flatnonzero(id_root)], minlength=N)
     link_lab = np.where(n_id[reach_lab] <= 1, reach_lab, strong_lab)
 
     persons = dict(
-        pid=np.arange(P, dtype=np.int64), gender=gender, fn_idx=fn_idx, ln_idx=ln_idx, cyr=cyr,
-        city_idx=city_idx, dom=dom, dom2=dom2, pat=pat, pat2=pat2, dk=dk, dk2=dk2, dv=dv,
-        ext_num=ext_num, phone_idx=phone_idx, email_owner=email_owner, is_ios=is_ios,
-        dev_owner=dev_owner,
+        fn_idx=fn_idx, ln_idx=ln_idx, cyr=cyr, city_idx=city_idx, dom=dom, dom2=dom2, pat=pat,
+        pat2=pat2, dk=dk, dk2=dk2, dv=dv, dv2=rng.integers(0, 1 << 30, P), ext_num=ext_num,
+        phone_idx=phone_idx, email_owner=email_owner, is_ios=is_ios, dev_owner=dev_owner,
+        has_email=has_email, has_email2=has_email2,
     )
     records = dict(
         pid=rec_p, src=src, row=row, role=role, sid=sid, ts=ts,
@@ -491,7 +506,7 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
         c_ck=c_ck, c_idfa=c_idfa, c_fn=c_fn, c_ln=c_ln, c_city=c_city,
         j=rng.integers(0, 1 << 20, N), tag=tag,
         link_group=link_lab, reach_group=reach_lab,
-        fam_partner=fam_partner[rec_p], xfer_partner=xfer_partner[rec_p],
+        fam_partner=fam_partner[rec_p], xfer_partner=xfer_partner[rec_p], file_order=file_order,
     )
 
     # ---- statistics
@@ -517,7 +532,7 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
         "family_email_pairs": int(fam_a.size),
         "device_transfer_pairs": int(xfer_a.size),
         "reexported_contact_id_rows": int(dup.sum()),
-        "contact_id_leid_collisions": int(np.intersect1d(esp_ids, mc_ids).size),
+        "contact_id_leid_collisions": _shared_values(esp_ids, mc_ids),
         "shop_phone_records": int(n_hub and hub.size),
         "email_cells": {EM_MODE_NAMES[i]: int(v) for i, v in enumerate(np.bincount(c_em, minlength=11))},
         "phone_cells": {PH_MODE_NAMES[i]: int(v) for i, v in enumerate(np.bincount(c_ph, minlength=12))
@@ -532,14 +547,184 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
 
 
 # ---------------------------------------------------------------------------
-# step 2: strings (DuckDB) and files
+# step 2: strings and files
 # ---------------------------------------------------------------------------
 def _sql_list(values: list[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-def _rand_u64(rng: np.random.Generator, n: int) -> np.ndarray:
-    return rng.integers(0, np.iinfo(np.int64).max, n, dtype=np.int64)
+_M1, _M2, _GOLD = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0x9E3779B97F4A7C15)
+_B64 = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", np.uint8)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: a bijection of uint64, so distinct keys give distinct words."""
+    z = x + _GOLD
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def _random_bytes(owner: np.ndarray, kind: int, seed: int, nbytes: int) -> np.ndarray:
+    """(len(owner), nbytes) pseudo-random bytes, a pure function of (seed, kind, owner).
+
+    The first 8 bytes are a bijection of the owner, so two owners never get the same value.
+    """
+    nw = (nbytes + 7) // 8
+    salt = _mix(np.array([seed * 1009 + kind], np.uint64))[0]
+    key = (owner.astype(np.uint64) * np.uint64(64) + np.uint64(kind)) * np.uint64(32) + salt
+    words = _mix(key[:, None] + np.arange(nw, dtype=np.uint64)[None, :])
+    return words.view(np.uint8).reshape(owner.size, nw * 8)[:, :nbytes]
+
+
+def _hex(b: np.ndarray, upper: bool | np.ndarray = False) -> np.ndarray:
+    """(m, k) bytes -> (m, 2k) ASCII hex digits."""
+    out = np.empty((b.shape[0], 2 * b.shape[1]), np.uint8)
+    out[:, 0::2] = b >> 4
+    out[:, 1::2] = b & 15
+    letter = out > 9
+    out += 48
+    if isinstance(upper, np.ndarray):
+        out += letter * np.where(upper, 7, 39).astype(np.uint8)[:, None]
+    else:
+        out += letter * np.uint8(7 if upper else 39)
+    return out
+
+
+def _uuid(b16: np.ndarray, upper: bool) -> np.ndarray:
+    h = _hex(b16, upper)
+    out = np.full((h.shape[0], 36), ord("-"), np.uint8)
+    for src, dst in ((slice(0, 8), slice(0, 8)), (slice(8, 12), slice(9, 13)), (slice(12, 16), slice(14, 18)),
+                     (slice(16, 20), slice(19, 23)), (slice(20, 32), slice(24, 36))):
+        out[:, dst] = h[:, src]
+    return out
+
+
+def _fcm(b: np.ndarray) -> np.ndarray:
+    """Firebase-style token: 22 chars, ':APA91b', 134 chars (base64url alphabet)."""
+    c = _B64[b[:, :156] & 63]
+    mid = np.broadcast_to(np.frombuffer(b":APA91b", np.uint8), (b.shape[0], 7))
+    return np.concatenate([c[:, :22], mid, c[:, 22:156]], axis=1)
+
+
+def _string_column(n: int, parts: list[tuple[np.ndarray, np.ndarray]]) -> pa.Array:
+    """A string column of length n: row idx[i] holds chars[i] for each (idx, chars); others ''."""
+    widths = np.zeros(n, np.int64)
+    for idx, chars in parts:
+        widths[idx] = chars.shape[1]
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(widths, out=offsets[1:])
+    data = np.empty(int(offsets[-1]), np.uint8)
+    for idx, chars in parts:
+        if idx.size:
+            data[(offsets[idx][:, None] + np.arange(chars.shape[1])).ravel()] = chars.ravel()
+    if offsets[-1] < 2**31 - 1:
+        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _device_strings(persons: dict, rec: dict, seed: int) -> dict[str, pa.Array]:
+    """Device / anonymous id strings for the records (in file order) that carry them."""
+    n = rec["pid"].size
+    pid = rec["pid"]
+    dev_owner = persons["dev_owner"][pid]
+    ios = persons["is_ios"][dev_owner]
+    cols = {}
+    m = np.flatnonzero(rec["c_dev"] == 1)
+    mi, ma = m[ios[m]], m[~ios[m]]
+    cols["dev"] = _string_column(n, [
+        (mi, _uuid(_random_bytes(dev_owner[mi], 1, seed, 16), True)),  # IDFV
+        (ma, _hex(_random_bytes(dev_owner[ma], 1, seed, 8))),  # ANDROID_ID
+    ])
+    m = np.flatnonzero(rec["c_psd"] == 1)
+    cols["psd"] = _string_column(n, [(m, _hex(_random_bytes(pid[m], 2, seed, 16)))])
+    own_ios = persons["is_ios"][pid]
+    m = np.flatnonzero(rec["c_mp"] == 1)
+    mi, ma = m[own_ios[m]], m[~own_ios[m]]
+    cols["mp"] = _string_column(n, [
+        (mi, _hex(_random_bytes(pid[mi], 3, seed, 32))),  # APNs
+        (ma, _fcm(_random_bytes(pid[ma], 3, seed, 156))),  # FCM
+    ])
+    m = np.flatnonzero(rec["c_wp"] == 1)
+    cols["wp"] = _string_column(n, [(m, _fcm(_random_bytes(pid[m], 4, seed, 156)))])
+    m = np.flatnonzero(rec["c_ck"] == 1)
+    cols["ck"] = _string_column(n, [(m, _uuid(_random_bytes(pid[m], 5, seed, 16), False))])
+    m = np.flatnonzero(rec["c_idfa"] == 1)
+    cols["idfa"] = _string_column(n, [(m, _uuid(_random_bytes(pid[m], 6, seed, 16), True))])
+    return cols
+
+
+FIRST = FIRST_M + FIRST_F
+# the e-mail local part from a person's name fields; used for de-duplication and for output
+_LOCAL_MACRO = """
+CREATE MACRO mk_local(fi, li, pat, dk, dv, key) AS (
+    CASE pat WHEN 0 THEN {fl}[fi + 1] || '.' || {ll}[li + 1]
+             WHEN 1 THEN {fl}[fi + 1] || {ll}[li + 1]
+             WHEN 2 THEN {fl}[fi + 1][1] || '.' || {ll}[li + 1]
+             WHEN 3 THEN {fl}[fi + 1] || '_' || {ll}[li + 1]
+             WHEN 4 THEN {ll}[li + 1] || '.' || {fl}[fi + 1]
+             WHEN 5 THEN {fl}[fi + 1]
+             WHEN 6 THEN {ll}[li + 1]
+             ELSE {fl}[fi + 1] || '.' || {ll}[li + 1] END
+    || CASE dk WHEN 0 THEN '' WHEN 1 THEN lpad(CAST(dv % 100 AS VARCHAR), 2, '0')
+               WHEN 2 THEN CAST(1965 + (dv // 7) % 44 AS VARCHAR)
+               WHEN 3 THEN CAST(1 + (dv // 11) % 999 AS VARCHAR)
+               WHEN 4 THEN CAST(1000 + (dv // 13) % 999000 AS VARCHAR)
+               ELSE lpad(CAST(key AS VARCHAR), 10, '0') END)
+"""
+
+
+def _unique_emails(con: duckdb.DuckDBPyConnection, persons: dict, seed: int) -> None:
+    P = persons["fn_idx"].size
+    rng = np.random.default_rng([seed, 11])
+    dk = np.empty(2 * P, np.int8)  # indexed by key = pid * 2 + slot - 1
+    dk[0::2], dk[1::2] = persons["dk"], persons["dk2"]
+    dv = np.empty(2 * P, np.int64)
+    dv[0::2], dv[1::2] = persons["dv"], persons["dv2"]
+    keys = np.concatenate([np.flatnonzero(persons["has_email"]) * 2, np.flatnonzero(persons["has_email2"]) * 2 + 1])
+    keys.sort()
+    pid = keys // 2
+    second = (keys % 2).astype(bool)
+    con.register("cand", pa.table({
+        "key": keys,
+        "fi": persons["fn_idx"][pid].astype(np.int16), "li": persons["ln_idx"][pid].astype(np.int16),
+        "pat": np.where(second, persons["pat2"][pid], persons["pat"][pid]).astype(np.int8),
+        "dom": np.where(second, persons["dom2"][pid], persons["dom"][pid]).astype(np.int8),
+        "dk": dk[keys], "dv": dv[keys],
+    }))
+    canon = ("CASE WHEN {e}dom = 0 THEN replace(mk_local({e}fi, {e}li, {e}pat, {u}dk, {u}dv, {e}key), '.', '') "
+             "ELSE mk_local({e}fi, {e}li, {e}pat, {u}dk, {u}dv, {e}key) END")
+    con.execute(f"CREATE TEMP TABLE em AS SELECT key, fi, li, pat, dom, {canon.format(e='', u='')} AS c, "
+                "false AS moved FROM cand")
+    con.unregister("cand")
+    for rnd in range(1, 50):
+        _t = time.perf_counter()
+        # in every colliding group, the first unmoved (else smallest) key keeps its address
+        where = "" if rnd == 1 else "WHERE (c, dom) IN (SELECT c, dom FROM em WHERE moved)"
+        taken = con.sql(f"""
+            SELECT unnest(list(key ORDER BY moved, key)[2:]) AS key FROM em {where}
+            GROUP BY c, dom HAVING count(*) > 1""").fetchnumpy()["key"].astype(np.int64)
+        con.execute("UPDATE em SET moved = false WHERE moved")
+        if taken.size == 0:
+            break
+        n = taken.size
+        if rnd == 1:
+            dk[taken] = np.where(dk[taken] == 0, rng.choice([1, 2, 3], n), rng.choice([3, 4], n))
+        elif rnd <= 4:
+            dk[taken] = 4
+        else:
+            dk[taken] = 5
+        dv[taken] = rng.integers(0, 1 << 30, n)
+        con.register("upd", pa.table({"key": taken, "dk": dk[taken], "dv": dv[taken]}))
+        con.execute(f"UPDATE em SET c = {canon.format(e='em.', u='upd.')}, moved = true "
+                    "FROM upd WHERE em.key = upd.key")
+        con.unregister("upd")
+        print("round", rnd, n, time.perf_counter() - _t, file=sys.stderr)
+    else:
+        raise RuntimeError("could not make e-mail addresses unique")
+    con.execute("DROP TABLE em")
+    persons["dk"], persons["dk2"] = dk[0::2], dk[1::2]
+    persons["dv"], persons["dv2"] = dv[0::2], dv[1::2]
 
 
 def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads: int | None,
@@ -548,112 +733,64 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET preserve_insertion_order = true")
-    P = persons["pid"].size
-    rng = np.random.default_rng([seed, 7])
+    con.execute(_LOCAL_MACRO.format(fl=_sql_list([lat.lower() for _, lat in FIRST]),
+                                    ll=_sql_list([lat.lower() for _, lat in LAST])))
+    P = persons["fn_idx"].size
     t = time.perf_counter()
 
-    # random 64-bit words for device strings, keyed by device owner (transfer: B uses A's)
-    words = {k: _rand_u64(rng, P) for k in ("dw1", "dw2", "s1", "s2", "m1", "m2", "m3", "m4",
-                                               "w1", "w2", "w3", "k1", "k2", "i1", "i2")}
-    own = persons["dev_owner"]
-    for k in ("dw1", "dw2"):
-        words[k] = words[k][own]
-    ptab = pa.table({**{k: v for k, v in persons.items()}, **words})
-    con.register("p_raw", ptab)
-    fm = _sql_list([lat for _, lat in FIRST_M])
-    ff = _sql_list([lat for _, lat in FIRST_F])
-    fmc = _sql_list([c for c, _ in FIRST_M])
-    ffc = _sql_list([c for c, _ in FIRST_F])
-    ll = _sql_list([lat for _, lat in LAST])
-    llc = _sql_list([c for c, _ in LAST])
-    doms = _sql_list(DOMAINS)
-    cities = _sql_list(CITIES)
-    ops = _sql_list(OPERATORS)
-    con.execute("CREATE MACRO hx(x) AS printf('%016x', x)")
-    con.execute(
-        "CREATE MACRO uuid_of(a, b) AS substr(hx(a),1,8)||'-'||substr(hx(a),9,4)||'-'||substr(hx(a),13,4)"
-        "||'-'||substr(hx(b),1,4)||'-'||substr(hx(b),5,12)"
-    )
-    digits = (
-        "CASE {dk} WHEN 0 THEN '' WHEN 1 THEN lpad(CAST(dv % 100 AS VARCHAR), 2, '0') "
-        "WHEN 2 THEN CAST(1965 + (dv // 7) % 44 AS VARCHAR) ELSE CAST(1 + (dv // 11) % 999 AS VARCHAR) END"
-    )
-    local = (
-        "CASE {pat} WHEN 0 THEN fl||'.'||ll WHEN 1 THEN fl||ll WHEN 2 THEN fl[1]||'.'||ll "
-        "WHEN 3 THEN fl||'_'||ll WHEN 4 THEN ll||'.'||fl WHEN 5 THEN fl WHEN 6 THEN ll "
-        "ELSE fl||'.'||ll END || " + digits
-    )
-    # candidate addresses (slot 1 primary, slot 2 second) made unique on the gmail-canonical form
-    con.execute(f"""
-        CREATE TABLE emails AS
-        WITH n AS (
-            SELECT pid, dv, pat, pat2, dk, dk2, dom, dom2,
-                   lower(CASE WHEN gender THEN {ff}[fn_idx + 1] ELSE {fm}[fn_idx + 1] END) AS fl,
-                   lower({ll}[ln_idx + 1]) AS ll
-            FROM p_raw),
-        c AS (
-            SELECT pid, 1 AS slot, {local.format(pat='pat', dk='dk')} AS loc, {doms}[dom + 1] AS d FROM n
-            UNION ALL
-            SELECT pid, 2, {local.format(pat='pat2', dk='dk2')}, {doms}[dom2 + 1] FROM n),
-        k AS (
-            SELECT *, row_number() OVER (
-                PARTITION BY CASE WHEN d = 'gmail.com' THEN replace(loc, '.', '') ELSE loc END, d
-                ORDER BY pid, slot) AS rn
-            FROM c)
-        SELECT pid, slot, CASE WHEN rn = 1 THEN loc ELSE loc || lpad(CAST(pid AS VARCHAR), 9, '0') || slot END AS loc, d
-        FROM k
-    """)
-    pstr = con.sql(f"""
-        SELECT p.pid,
-            CASE WHEN cyr THEN (CASE WHEN gender THEN {ffc}[fn_idx+1] ELSE {fmc}[fn_idx+1] END)
-                 ELSE (CASE WHEN gender THEN {ff}[fn_idx+1] ELSE {fm}[fn_idx+1] END) END AS fn,
-            CASE WHEN cyr THEN {llc}[ln_idx+1] ELSE {ll}[ln_idx+1] END AS ln,
-            {cities}[city_idx + 1] AS city,
-            CAST(ext_num AS VARCHAR) AS ext,
-            {ops}[CAST(phone_idx // 10000000 AS BIGINT) + 1] AS op,
-            lpad(CAST(phone_idx % 10000000 AS VARCHAR), 7, '0') AS sub,
-            e1.loc AS l1, e1.d AS d1, e2.loc AS l2, e2.d AS d2,
-            CASE WHEN is_ios THEN upper(uuid_of(dw1, dw2)) ELSE hx(dw1) END AS dev,
-            hx(s1) || hx(s2) AS psd,
-            CASE WHEN is_ios THEN hx(m1) || hx(m2) || hx(m3) || hx(m4)
-                 ELSE substr(hx(m1) || hx(m2), 1, 22) || ':APA91b' || hx(m3) || hx(m4) || hx(xor(m1, m2)) || substr(hx(xor(m2, m3)), 1, 12) END AS mp,
-            substr(hx(w1), 1, 11) || hx(w2) || ':APA91b' || hx(w3) || hx(xor(w1, w2)) || hx(xor(w2, w3)) || hx(xor(w1, w3)) AS wp,
-            uuid_of(k1, k2) AS ck,
-            upper(uuid_of(i1, i2)) AS idfa
-        FROM p_raw p
-        JOIN emails e1 ON e1.pid = p.email_owner AND e1.slot = 1
-        JOIN emails e2 ON e2.pid = p.pid AND e2.slot = 2
-    """).to_arrow_table()
-    con.unregister("p_raw")
-    con.execute("DROP TABLE emails")
-    del ptab, words
-    _log(f"  person strings: {time.perf_counter() - t:.1f}s", quiet)
+    # 1. e-mail addresses must be unique on their gmail-canonical form.  Like people
+    #    do, whoever finds their address taken adds digits (more each round); the
+    #    last resort appends the person's own number.  dk/dv are updated in place.
+    _unique_emails(con, persons, seed)
+    _log(f"  unique e-mails: {time.perf_counter() - t:.1f}s", quiet)
     t = time.perf_counter()
 
-    # records in file order (eSputnik rows 1..n, then Mailchimp rows 1..m)
-    order = np.lexsort((records["row"], records["src"]))
-    pid_pos = np.empty(P, np.int64)
-    pid_pos[pstr.column("pid").to_numpy()] = np.arange(P)
-    take = pa.array(pid_pos[records["pid"][order]])
-    rtab = pstr.drop_columns(["pid"]).take(take)
-    del pstr
-    for k in ("pid", "src", "row", "role", "sid", "ts", "c_ext", "c_em", "c_ph", "c_dev", "c_psd", "c_mp",
-              "c_wp", "c_ck", "c_idfa", "c_fn", "c_ln", "c_city", "j", "tag"):
-        rtab = rtab.append_column(k, pa.array(records[k][order]))
+    # 2. one record table in file order, all integers plus the device strings
+    order = records["file_order"]
+    rec = {k: records[k][order] for k in (
+        "pid", "src", "sid", "ts", "c_ext", "c_em", "c_ph", "c_dev", "c_psd", "c_mp", "c_wp", "c_ck",
+        "c_idfa", "c_fn", "c_ln", "c_city", "j", "tag")}
+    pid = rec["pid"]
+    second = rec["c_em"] == EM_SECOND
+    e_pid = np.where(second, pid, persons["email_owner"][pid])  # family: B writes A's address
+    cols = {
+        **{k: v for k, v in rec.items() if k != "pid"},
+        "fi": persons["fn_idx"][pid].astype(np.int16), "li": persons["ln_idx"][pid].astype(np.int16),
+        "cyr": persons["cyr"][pid], "city": persons["city_idx"][pid].astype(np.int16),
+        "ext": persons["ext_num"][pid], "ph": persons["phone_idx"][pid],
+        "e_pid": e_pid, "e_slot": (second + 1).astype(np.int8),
+        "e_fi": persons["fn_idx"][e_pid].astype(np.int16), "e_li": persons["ln_idx"][e_pid].astype(np.int16),
+        "e_pat": np.where(second, persons["pat2"][e_pid], persons["pat"][e_pid]).astype(np.int8),
+        "e_dk": np.where(second, persons["dk2"][e_pid], persons["dk"][e_pid]).astype(np.int8),
+        "e_dv": np.where(second, persons["dv2"][e_pid], persons["dv"][e_pid]),
+        "e_dom": np.where(second, persons["dom2"][e_pid], persons["dom"][e_pid]).astype(np.int8),
+    }
+    del rec
+    cols.update(_device_strings(persons, {"pid": pid, **{k: cols[k] for k in (
+        "c_dev", "c_psd", "c_mp", "c_wp", "c_ck", "c_idfa")}}, seed))
+    rtab = pa.table(cols)
+    del cols
     con.register("r", rtab)
-    con.execute(f"""CREATE VIEW rx AS SELECT *,
-        CASE WHEN c_em = {EM_SECOND} THEN l2 ELSE l1 END AS loc,
-        CASE WHEN c_em = {EM_SECOND} THEN d2 ELSE d1 END AS dd FROM r""")
-    _log(f"  gather: {time.perf_counter() - t:.1f}s", quiet)
+    _log(f"  record table: {time.perf_counter() - t:.1f}s", quiet)
     t = time.perf_counter()
 
+    fl, ll = _sql_list([lat for _, lat in FIRST]), _sql_list([lat for _, lat in LAST])
+    fc, lc = _sql_list([c for c, _ in FIRST]), _sql_list([c for c, _ in LAST])
+    con.execute(f"""CREATE VIEW rx AS SELECT *,
+        mk_local(e_fi, e_li, e_pat, e_dk, e_dv, e_pid * 2 + e_slot - 1) AS loc,
+        {_sql_list(DOMAINS)}[e_dom + 1] AS dd,
+        {_sql_list(OPERATORS)}[CAST(ph // 10000000 AS INTEGER) + 1] AS op,
+        lpad(CAST(ph % 10000000 AS VARCHAR), 7, '0') AS sub,
+        CASE WHEN cyr THEN {fc}[fi + 1] ELSE {fl}[fi + 1] END AS fname,
+        CASE WHEN cyr THEN {lc}[li + 1] ELSE {ll}[li + 1] END AS lname
+        FROM r""")
     email_sql = f"""
         CASE
           WHEN c_em = {EM_NONE} THEN NULL
           WHEN c_em = {EM_JUNK} THEN {_sql_list(JUNK_EMAILS)}[j % {len(JUNK_EMAILS)} + 1]
-          WHEN c_em = {EM_INVALID} THEN (CASE j % 3 WHEN 0 THEN l1 || '@@' || d1
-                                                    WHEN 1 THEN l1 || '@' || split_part(d1, '.', 1)
-                                                    ELSE l1 || '.' || d1 END)
+          WHEN c_em = {EM_INVALID} THEN (CASE j % 3 WHEN 0 THEN loc || '@@' || dd
+                                                    WHEN 1 THEN loc || '@' || split_part(dd, '.', 1)
+                                                    ELSE loc || '.' || dd END)
           WHEN c_em = {EM_UPPER} THEN upper(loc || '@' || dd)
           WHEN c_em = {EM_CAP} THEN upper(loc[1]) || loc[2:] || '@' || upper(dd[1]) || dd[2:]
           WHEN c_em = {EM_SPACES} THEN ' ' || loc || '@' || dd || '  '
@@ -676,13 +813,13 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
     ts_sql = "CASE WHEN ts >= 0 THEN strftime(make_timestamp(ts * 1000000), '%Y-%m-%d %H:%M:%S') END"
     esp_sql = f"""
         SELECT CAST(sid AS VARCHAR) AS "Contact ID",
-          CASE c_ext WHEN 1 THEN ext WHEN 2 THEN ' ' || ext || ' '
+          CASE c_ext WHEN 1 THEN CAST(ext AS VARCHAR) WHEN 2 THEN ' ' || CAST(ext AS VARCHAR) || ' '
                      WHEN 9 THEN {_sql_list(JUNK_EXT)}[(j // 128) % {len(JUNK_EXT)} + 1] END AS "External ID",
           {email_sql} AS "Email",
           {phone_sql} AS "Phone Number",
-          CASE WHEN c_fn THEN fn END AS "First Name",
-          CASE WHEN c_ln THEN ln END AS "Last Name",
-          CASE WHEN c_city THEN city END AS "City",
+          CASE WHEN c_fn THEN fname END AS "First Name",
+          CASE WHEN c_ln THEN lname END AS "Last Name",
+          CASE WHEN c_city THEN {_sql_list(CITIES)}[city + 1] END AS "City",
           CASE c_psd WHEN 1 THEN psd WHEN 9 THEN 'null' END AS "User Pseudo ID",
           CASE c_dev WHEN 1 THEN dev WHEN 9 THEN {_sql_list(JUNK_DEVICE)}[(j // 1024) % 2 + 1] END AS "Device ID",
           CASE WHEN c_mp = 1 THEN mp END AS "Mobile Push Token",
@@ -693,18 +830,15 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
         FROM rx WHERE src = 0"""
     mc_sql = f"""
         SELECT {email_sql} AS "Email Address",
-          CASE WHEN c_fn THEN fn END AS "First Name",
-          CASE WHEN c_ln THEN ln END AS "Last Name",
+          CASE WHEN c_fn THEN fname END AS "First Name",
+          CASE WHEN c_ln THEN lname END AS "Last Name",
           {phone_sql} AS "Phone Number",
           {ts_sql} AS "LAST_CHANGED",
           CAST(sid AS VARCHAR) AS "LEID"
         FROM rx WHERE src = 1"""
     for name, sql, delim in (("esputnik", esp_sql, ";"), ("mailchimp", mc_sql, ",")):
         path = out / f"{name}.{fmt}"
-        if fmt == "csv":
-            opts = f"HEADER, DELIMITER '{delim}'"
-        else:
-            opts = "FORMAT parquet, COMPRESSION zstd"
+        opts = f"HEADER, DELIMITER '{delim}'" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
         con.execute(f"COPY ({sql}) TO '{path}' ({opts})")
         _log(f"  {path.name}: {time.perf_counter() - t:.1f}s", quiet)
         t = time.perf_counter()
@@ -714,19 +848,23 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
 
     names = np.array([f"esputnik.{fmt}", f"mailchimp.{fmt}"])
     role_names = np.array(ROLE_NAMES)
+    src = records["src"][order]
+    fam, xfer = records["fam_partner"][order], records["xfer_partner"][order]
     detail = pa.table({
-        "source": pa.array(names[records["src"][order]]),
+        "source": pa.DictionaryArray.from_arrays(pa.array(src.astype(np.int8)), pa.array(names)),
         "row": records["row"][order],
         "person_id": records["pid"][order],
         "link_group": records["link_group"][order],
         "reach_group": records["reach_group"][order],
-        "family_partner": pa.array(records["fam_partner"][order], mask=records["fam_partner"][order] < 0),
-        "transfer_partner": pa.array(records["xfer_partner"][order], mask=records["xfer_partner"][order] < 0),
-        "role": pa.array(role_names[records["role"][order]]).dictionary_encode(),
+        "family_partner": pa.array(fam, mask=fam < 0),
+        "transfer_partner": pa.array(xfer, mask=xfer < 0),
+        "role": pa.DictionaryArray.from_arrays(pa.array(records["role"][order]), pa.array(role_names)),
     })
     con.register("d", detail)
-    con.execute(f"COPY (SELECT source, row, person_id FROM d) TO '{out / 'truth.csv'}' (HEADER, DELIMITER ',')")
-    con.execute(f"COPY d TO '{out / 'truth_detail.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
+    con.execute(f"COPY (SELECT CAST(source AS VARCHAR) AS source, row, person_id FROM d) "
+                f"TO '{out / 'truth.csv'}' (HEADER, DELIMITER ',')")
+    con.execute(f"COPY (SELECT * REPLACE (CAST(source AS VARCHAR) AS source, CAST(role AS VARCHAR) AS role) FROM d) "
+                f"TO '{out / 'truth_detail.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
     _log(f"  truth: {time.perf_counter() - t:.1f}s", quiet)
     con.close()
 

@@ -55,8 +55,8 @@ class Outcome:
 
     def ok(self) -> Outcome:
         """Assert a clean success (exit 0, no exception, no traceback) and return self."""
-        assert self.result.exception is None, f"uncaught {self.result.exception!r}"
         assert self.exit_code == 0, f"exit {self.exit_code}; stderr: {self.stderr!r}"
+        assert self.result.exception is None, f"uncaught {self.result.exception!r}"
         assert "Traceback" not in self.stdout + self.stderr
         return self
 
@@ -83,7 +83,7 @@ class Idmerge:
     def __init__(self, tmp_path: Path) -> None:
         self.tmp = tmp_path
         self.out = tmp_path / "out"
-        self.runner = CliRunner(env={"COLUMNS": "200", "TERMINAL_WIDTH": "200"})
+        self.runner = CliRunner(env={"COLUMNS": "200"})
 
     def file(self, name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
         """Write an input file byte for byte (``str`` content is encoded, newlines kept)."""

@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 if TYPE_CHECKING:
     from tests.cli.conftest import Idmerge, Outcome
 
 GOOD = "Email,Name\nann@ukr.net,Ann\n"
+
+RAGGED = (
+    "Email,Name\n"
+    "ann@ukr.net,Ann\n"  # line 2, record 1
+    "bob@ukr.net\n"  # line 3, record 2: too few fields
+    'cat@ukr.net,"Cat, Jr",x\n'  # line 4, record 3: too many fields
+    "dan@ukr.net,Dan\n"  # line 5, record 4
+)
+
+MULTILINE_THEN_RAGGED = (
+    "Email,Note\n"
+    "ann@ukr.net,plain\n"  # line 2, record 1
+    'bob@ukr.net,"two\nlines"\n'  # lines 3-4, record 2
+    "cat@ukr.net\n"  # line 5, record 3: too few fields
+    "dan@ukr.net,last\n"  # line 6, record 4
+)
 
 
 def assert_usage_error(outcome: Outcome, expected: str) -> None:
@@ -49,8 +67,7 @@ def test_no_identifier_column_lists_headers_and_shows_mapping(idmerge: Idmerge) 
     src = idmerge.file("people.csv", "Name,City\nAnn,Kyiv\n")
     assert_usage_error(
         idmerge.run(src),
-        f"{src}: no identifier column among 'Name', 'City'; map one in the config, "
-        'e.g. [columns] "Mail" = "email"',
+        f"{src}: no identifier column among 'Name', 'City'; map one in the config, e.g. [columns] \"Mail\" = \"email\"",
     )
 
 
@@ -64,7 +81,8 @@ def test_wrong_delimiter_hints_at_delimiter_option(idmerge: Idmerge) -> None:
     assert not outcome.out.exists()
 
 
-def test_invalid_utf8_beyond_detection_sample_names_the_line(idmerge: Idmerge) -> None:
+@pytest.mark.parametrize("declared", [["--encoding", "utf-8"], []], ids=["declared", "detected"])
+def test_invalid_utf8_beyond_detection_sample_names_the_line(idmerge: Idmerge, declared: list[str]) -> None:
     # 70 KB of clean ASCII first, so the 64 KiB the encoding is sniffed from look fine.
     good_rows = [f"user{i:05d}@ukr.net,Name {i:05d}\n" for i in range(2500)]
     assert sum(map(len, good_rows)) > 1 << 16
@@ -72,7 +90,7 @@ def test_invalid_utf8_beyond_detection_sample_names_the_line(idmerge: Idmerge) -
     bad_line = len(good_rows) + 2
     src = idmerge.file("export.csv", body + "ivan@ukr.net,Иван\n".encode("cp1251"))
     assert_usage_error(
-        idmerge.run(src, "--encoding", "utf-8"),
+        idmerge.run(src, *declared),
         f"{src}: line {bad_line} is not valid utf-8; pass the file's encoding with --encoding (e.g. cp1251)",
     )
 
@@ -109,10 +127,7 @@ def test_several_ragged_rows_are_all_named(idmerge: Idmerge) -> None:
 
 def test_ragged_row_after_multiline_record_names_its_physical_line(idmerge: Idmerge) -> None:
     # Record 2 spans lines 3-4, so the short record 3 is on line 5 of the file.
-    src = idmerge.file(
-        "export.csv",
-        'Email,Note\nann@ukr.net,plain\nbob@ukr.net,"two\nlines"\ncat@ukr.net\n',
-    )
+    src = idmerge.file("export.csv", MULTILINE_THEN_RAGGED)
     outcome = idmerge.run(src)
     assert outcome.exit_code == 2
     assert outcome.error_line().startswith(f"Error: {src}: 1 malformed record(s) at line(s) 5 (")
@@ -136,8 +151,7 @@ def test_unknown_identifier_config_key_names_the_table(idmerge: Idmerge) -> None
     config = idmerge.file("idmerge.toml", "[identifiers.email]\nlimt = 3\n")
     assert_usage_error(
         idmerge.run(src, "--config", config),
-        f"{config}: unknown key 'limt' in [identifiers.email]; "
-        "allowed keys: blocked, blocked_patterns, kind, limit",
+        f"{config}: unknown key 'limt' in [identifiers.email]; allowed keys: blocked, blocked_patterns, kind, limit",
     )
 
 
@@ -204,21 +218,11 @@ def test_force_writes_into_non_empty_out_folder(idmerge: Idmerge) -> None:
     idmerge.out.mkdir()
     (idmerge.out / "keep.txt").write_text("mine\n")
     outcome = idmerge.run(src, "--force").ok()
-    assert {"contacts.csv", "membership.csv", "findings.csv", "report.json"} <= {
-        p.name for p in idmerge.out.iterdir()
-    }
+    assert {"contacts.csv", "membership.csv", "findings.csv", "report.json"} <= {p.name for p in idmerge.out.iterdir()}
     assert [c["email"] for c in outcome.rows("contacts.csv")] == ["ann@ukr.net"]
 
 
 # --- --skip-bad-rows ---------------------------------------------------------------------------
-
-RAGGED = (
-    "Email,Name\n"
-    "ann@ukr.net,Ann\n"        # line 2, record 1
-    "bob@ukr.net\n"            # line 3, record 2: too few fields
-    "cat@ukr.net,Cat,extra\n"  # line 4, record 3: too many fields
-    "dan@ukr.net,Dan\n"        # line 5, record 4
-)
 
 
 def test_skip_bad_rows_exits_0_and_reports_rejected_rows(idmerge: Idmerge) -> None:
@@ -234,7 +238,7 @@ def test_skip_bad_rows_keeps_bad_lines_verbatim_in_rejects_csv(idmerge: Idmerge)
     rejects = outcome.rows("rejects.csv")
     assert [(r["source"], r["line"], r["text"]) for r in rejects] == [
         ("export.csv", "3", "bob@ukr.net"),
-        ("export.csv", "4", "cat@ukr.net,Cat,extra"),
+        ("export.csv", "4", 'cat@ukr.net,"Cat, Jr",x'),
     ]
 
 
@@ -245,8 +249,28 @@ def test_skip_bad_rows_keeps_true_record_numbers_in_membership(idmerge: Idmerge)
     assert sorted(c["email"] for c in outcome.rows("contacts.csv")) == ["ann@ukr.net", "dan@ukr.net"]
 
 
+def test_skip_bad_rows_keeps_crlf_lines_verbatim(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", RAGGED.replace("\n", "\r\n"))
+    outcome = idmerge.run(src, "--skip-bad-rows").ok()
+    assert [(r["line"], r["text"]) for r in outcome.rows("rejects.csv")] == [
+        ("3", "bob@ukr.net"),
+        ("4", 'cat@ukr.net,"Cat, Jr",x'),
+    ]
+
+
+def test_skip_bad_rows_after_multiline_record_keeps_record_numbers(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", MULTILINE_THEN_RAGGED)
+    outcome = idmerge.run(src, "--skip-bad-rows").ok()
+    assert [int(m["row"]) for m in outcome.rows("membership.csv")] == [1, 2, 4]
+
+
+def test_rejects_csv_after_multiline_record_gives_the_file_line(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", MULTILINE_THEN_RAGGED)
+    outcome = idmerge.run(src, "--skip-bad-rows").ok()
+    assert [(r["line"], r["text"]) for r in outcome.rows("rejects.csv")] == [("5", "cat@ukr.net")]
+
+
 def test_no_rejects_csv_without_bad_rows(idmerge: Idmerge) -> None:
     src = idmerge.file("export.csv", GOOD)
     idmerge.run(src, "--skip-bad-rows").ok()
     assert not (idmerge.out / "rejects.csv").exists()
-

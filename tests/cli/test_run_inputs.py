@@ -28,8 +28,12 @@ OUTPUT_STEMS = ("contacts", "membership", "findings")
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"], ids=["comma", "semicolon", "tab", "pipe"])
 def test_delimiter_is_detected(idmerge: Idmerge, delimiter: str) -> None:
-    lines = [["Email", "Name", "City"], ["ann@ukr.net", "Ann", "Kyiv"], ["ann@ukr.net", "Ann", "Kyiv"],
-             ["bob@i.ua", "Bob", "Lviv"]]
+    lines = [
+        ["Email", "Name", "City"],
+        ["ann@ukr.net", "Ann", "Kyiv"],
+        ["ann@ukr.net", "Ann", "Kyiv"],
+        ["bob@i.ua", "Bob", "Lviv"],
+    ]
     src = idmerge.file("export.csv", "".join(delimiter.join(line) + "\n" for line in lines))
     outcome = idmerge.run(src).ok()
     assert outcome.groups() == [{("export.csv", 1), ("export.csv", 2)}, {("export.csv", 3)}]
@@ -49,6 +53,12 @@ def test_quoted_fields_keep_embedded_newlines_and_delimiters(idmerge: Idmerge) -
     ann = outcome.contacts_by("email")["ann@ukr.net"]
     assert (ann["Name"], ann["Note"]) == ("Koval, Ann", "first line\nsecond, line")
     assert outcome.contacts_by("email")["bob@i.ua"]["Note"] == "plain"
+
+
+def test_quoted_comma_in_header_does_not_fool_semicolon_detection(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", 'Email;"Name, Surname"\nann@ukr.net;"Koval, Ann"\n')
+    outcome = idmerge.run(src).ok()
+    assert {c["email"]: c["Name, Surname"] for c in outcome.rows("contacts.csv")} == {"ann@ukr.net": "Koval, Ann"}
 
 
 def test_crlf_line_endings_do_not_leak_into_values(idmerge: Idmerge) -> None:
@@ -110,7 +120,8 @@ def test_windows_1252_accented_names(idmerge: Idmerge) -> None:
     outcome = idmerge.run(src).ok()
     assert outcome.groups() == [{("export.csv", 1), ("export.csv", 3)}, {("export.csv", 2)}]
     assert {c["email"]: c["Name"] for c in outcome.rows("contacts.csv")} == {
-        "jose@ukr.net": "José Müller", "francois@i.ua": "François Lefèvre",
+        "jose@ukr.net": "José Müller",
+        "francois@i.ua": "François Lefèvre",
     }
 
 
@@ -120,10 +131,12 @@ def test_windows_1252_accented_names(idmerge: Idmerge) -> None:
 def _parquet_input(idmerge: Idmerge) -> Path:
     path = idmerge.tmp / "export.parquet"
     pq.write_table(
-        pa.table({
-            "email": ["ann@ukr.net", "bob@i.ua", "ann@ukr.net"],
-            "first_name": ["Ann", "Bob", "Ann"],
-        }),
+        pa.table(
+            {
+                "email": ["ann@ukr.net", "bob@i.ua", "ann@ukr.net"],
+                "first_name": ["Ann", "Bob", "Ann"],
+            }
+        ),
         path,
     )
     return path
@@ -186,7 +199,15 @@ def test_run_help_lists_every_option_with_its_help(idmerge: Idmerge) -> None:
     command = typer.main.get_command(app).commands["run"]  # type: ignore[attr-defined]
     options = [p for p in command.params if p.param_type_name == "option"]
     assert {o.name for o in options} >= {
-        "out_dir", "region", "config", "fmt", "force", "quiet", "encoding", "delimiter", "skip_bad_rows",
+        "out_dir",
+        "region",
+        "config",
+        "fmt",
+        "force",
+        "quiet",
+        "encoding",
+        "delimiter",
+        "skip_bad_rows",
     }
     for option in options:
         assert option.help, f"{option.opts} has no help text"
