@@ -607,17 +607,13 @@ def _fcm(b: np.ndarray) -> np.ndarray:
     return np.concatenate([c[:, :22], mid, c[:, 22:156]], axis=1)
 
 
-def _string_column(n: int, parts: list[tuple[np.ndarray, np.ndarray]]) -> pa.Array:
-    """A string column of length n: row idx[i] holds chars[i] for each (idx, chars); others ''."""
+def _string_column(n: int, idx: np.ndarray, chars: np.ndarray) -> pa.Array:
+    """A string column of length n: row idx[i] (ascending) holds chars[i]; other rows ''."""
     widths = np.zeros(n, np.int64)
-    for idx, chars in parts:
-        widths[idx] = chars.shape[1]
+    widths[idx] = chars.shape[1]
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(widths, out=offsets[1:])
-    data = np.empty(int(offsets[-1]), np.uint8)
-    for idx, chars in parts:
-        if idx.size:
-            data[(offsets[idx][:, None] + np.arange(chars.shape[1])).ravel()] = chars.ravel()
+    data = np.ascontiguousarray(chars).ravel()
     if offsets[-1] < 2**31 - 1:
         return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
@@ -632,25 +628,21 @@ def _device_strings(persons: dict, rec: dict, seed: int) -> dict[str, pa.Array]:
     cols = {}
     m = np.flatnonzero(rec["c_dev"] == 1)
     mi, ma = m[ios[m]], m[~ios[m]]
-    cols["dev"] = _string_column(n, [
-        (mi, _uuid(_random_bytes(dev_owner[mi], 1, seed, 16), True)),  # IDFV
-        (ma, _hex(_random_bytes(dev_owner[ma], 1, seed, 8))),  # ANDROID_ID
-    ])
+    cols["dev_i"] = _string_column(n, mi, _uuid(_random_bytes(dev_owner[mi], 1, seed, 16), True))  # IDFV
+    cols["dev_a"] = _string_column(n, ma, _hex(_random_bytes(dev_owner[ma], 1, seed, 8)))  # ANDROID_ID
     m = np.flatnonzero(rec["c_psd"] == 1)
-    cols["psd"] = _string_column(n, [(m, _hex(_random_bytes(pid[m], 2, seed, 16)))])
+    cols["psd"] = _string_column(n, m, _hex(_random_bytes(pid[m], 2, seed, 16)))
     own_ios = persons["is_ios"][pid]
     m = np.flatnonzero(rec["c_mp"] == 1)
     mi, ma = m[own_ios[m]], m[~own_ios[m]]
-    cols["mp"] = _string_column(n, [
-        (mi, _hex(_random_bytes(pid[mi], 3, seed, 32))),  # APNs
-        (ma, _fcm(_random_bytes(pid[ma], 3, seed, 156))),  # FCM
-    ])
+    cols["mp_i"] = _string_column(n, mi, _hex(_random_bytes(pid[mi], 3, seed, 32)))  # APNs
+    cols["mp_a"] = _string_column(n, ma, _fcm(_random_bytes(pid[ma], 3, seed, 156)))  # FCM
     m = np.flatnonzero(rec["c_wp"] == 1)
-    cols["wp"] = _string_column(n, [(m, _fcm(_random_bytes(pid[m], 4, seed, 156)))])
+    cols["wp"] = _string_column(n, m, _fcm(_random_bytes(pid[m], 4, seed, 156)))
     m = np.flatnonzero(rec["c_ck"] == 1)
-    cols["ck"] = _string_column(n, [(m, _uuid(_random_bytes(pid[m], 5, seed, 16), False))])
+    cols["ck"] = _string_column(n, m, _uuid(_random_bytes(pid[m], 5, seed, 16), False))
     m = np.flatnonzero(rec["c_idfa"] == 1)
-    cols["idfa"] = _string_column(n, [(m, _uuid(_random_bytes(pid[m], 6, seed, 16), True))])
+    cols["idfa"] = _string_column(n, m, _uuid(_random_bytes(pid[m], 6, seed, 16), True))
     return cols
 
 
@@ -685,28 +677,29 @@ def _unique_emails(con: duckdb.DuckDBPyConnection, persons: dict, seed: int) -> 
     keys.sort()
     pid = keys // 2
     second = (keys % 2).astype(bool)
-    con.register("cand", pa.table({
-        "key": keys,
-        "fi": persons["fn_idx"][pid].astype(np.int16), "li": persons["ln_idx"][pid].astype(np.int16),
-        "pat": np.where(second, persons["pat2"][pid], persons["pat"][pid]).astype(np.int8),
-        "dom": np.where(second, persons["dom2"][pid], persons["dom"][pid]).astype(np.int8),
-        "dk": dk[keys], "dv": dv[keys],
-    }))
-    canon = ("CASE WHEN {e}dom = 0 THEN replace(mk_local({e}fi, {e}li, {e}pat, {u}dk, {u}dv, {e}key), '.', '') "
-             "ELSE mk_local({e}fi, {e}li, {e}pat, {u}dk, {u}dv, {e}key) END")
-    con.execute(f"CREATE TEMP TABLE em AS SELECT key, fi, li, pat, dom, {canon.format(e='', u='')} AS c, "
-                "false AS moved FROM cand")
+    fi = persons["fn_idx"][pid].astype(np.int16)
+    li = persons["ln_idx"][pid].astype(np.int16)
+    pat = np.where(second, persons["pat2"][pid], persons["pat"][pid]).astype(np.int8)
+    dom = np.where(second, persons["dom2"][pid], persons["dom"][pid]).astype(np.int8)
+    canon = ("SELECT key, dom, CASE WHEN dom = 0 THEN replace(mk_local(fi, li, pat, dk, dv, key), '.', '') "
+             "ELSE mk_local(fi, li, pat, dk, dv, key) END AS c FROM cand")
+    # round 1: all addresses; in every colliding group the smallest key keeps its address
+    con.register("cand", pa.table({"key": keys, "fi": fi, "li": li, "pat": pat, "dom": dom,
+                                   "dk": dk[keys], "dv": dv[keys]}))
+    con.execute(f"CREATE TEMP TABLE em AS {canon}")
     con.unregister("cand")
+    taken = con.sql("SELECT unnest(list(key ORDER BY key)[2:]) AS key FROM em GROUP BY c, dom HAVING count(*) > 1"
+                    ).fetchnumpy()["key"].astype(np.int64)
+    taken.sort()  # the random draws below must not depend on DuckDB's output order
+    con.register("taken", pa.table({"key": taken}))
+    con.execute("CREATE TEMP TABLE settled AS SELECT c, dom FROM em ANTI JOIN taken USING (key)")
+    con.execute("DROP TABLE em")
+    con.unregister("taken")
+    pos = np.searchsorted(keys, taken)
     for rnd in range(1, 50):
-        _t = time.perf_counter()
-        # in every colliding group, the first unmoved (else smallest) key keeps its address
-        where = "" if rnd == 1 else "WHERE (c, dom) IN (SELECT c, dom FROM em WHERE moved)"
-        taken = con.sql(f"""
-            SELECT unnest(list(key ORDER BY moved, key)[2:]) AS key FROM em {where}
-            GROUP BY c, dom HAVING count(*) > 1""").fetchnumpy()["key"].astype(np.int64)
-        con.execute("UPDATE em SET moved = false WHERE moved")
         if taken.size == 0:
             break
+        # later rounds: only the moved addresses, against the settled ones and each other
         n = taken.size
         if rnd == 1:
             dk[taken] = np.where(dk[taken] == 0, rng.choice([1, 2, 3], n), rng.choice([3, 4], n))
@@ -715,14 +708,21 @@ def _unique_emails(con: duckdb.DuckDBPyConnection, persons: dict, seed: int) -> 
         else:
             dk[taken] = 5
         dv[taken] = rng.integers(0, 1 << 30, n)
-        con.register("upd", pa.table({"key": taken, "dk": dk[taken], "dv": dv[taken]}))
-        con.execute(f"UPDATE em SET c = {canon.format(e='em.', u='upd.')}, moved = true "
-                    "FROM upd WHERE em.key = upd.key")
-        con.unregister("upd")
-        print("round", rnd, n, time.perf_counter() - _t, file=sys.stderr)
+        con.register("cand", pa.table({"key": taken, "fi": fi[pos], "li": li[pos], "pat": pat[pos],
+                                       "dom": dom[pos], "dk": dk[taken], "dv": dv[taken]}))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE moved AS SELECT *, row_number() OVER (PARTITION BY c, dom ORDER BY key) AS rn FROM ({canon})")
+        con.unregister("cand")
+        taken = con.sql("SELECT key FROM moved WHERE rn > 1 OR (c, dom) IN (SELECT c, dom FROM settled)"
+                        ).fetchnumpy()["key"].astype(np.int64)
+        taken.sort()
+        con.register("taken", pa.table({"key": taken}))
+        con.execute("INSERT INTO settled SELECT c, dom FROM moved ANTI JOIN taken USING (key)")
+        con.unregister("taken")
+        pos = np.searchsorted(keys, taken)
     else:
         raise RuntimeError("could not make e-mail addresses unique")
-    con.execute("DROP TABLE em")
+    con.execute("DROP TABLE settled")
+    con.execute("DROP TABLE IF EXISTS moved")
     persons["dk"], persons["dk2"] = dk[0::2], dk[1::2]
     persons["dv"], persons["dv2"] = dv[0::2], dv[1::2]
 
@@ -821,8 +821,8 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
           CASE WHEN c_ln THEN lname END AS "Last Name",
           CASE WHEN c_city THEN {_sql_list(CITIES)}[city + 1] END AS "City",
           CASE c_psd WHEN 1 THEN psd WHEN 9 THEN 'null' END AS "User Pseudo ID",
-          CASE c_dev WHEN 1 THEN dev WHEN 9 THEN {_sql_list(JUNK_DEVICE)}[(j // 1024) % 2 + 1] END AS "Device ID",
-          CASE WHEN c_mp = 1 THEN mp END AS "Mobile Push Token",
+          CASE c_dev WHEN 1 THEN dev_i || dev_a WHEN 9 THEN {_sql_list(JUNK_DEVICE)}[(j // 1024) % 2 + 1] END AS "Device ID",
+          CASE WHEN c_mp = 1 THEN mp_i || mp_a END AS "Mobile Push Token",
           CASE WHEN c_wp = 1 THEN wp END AS "Web Push Token",
           CASE c_ck WHEN 1 THEN ck WHEN 9 THEN {_sql_list(JUNK_COOKIE)}[(j // 2048) % 2 + 1] END AS "Cookie",
           CASE c_idfa WHEN 1 THEN idfa WHEN 2 THEN '{ZERO_IDFA}' END AS "IDFA",

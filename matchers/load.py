@@ -14,10 +14,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from matchers import columns as column_names
 from matchers.config import Config
@@ -34,7 +37,7 @@ DELIMITERS = (",", ";", "\t", "|")
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 #: Encodings DuckDB reads itself; anything else is transcoded to UTF-8 first.
-NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16"}
+NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8"}
 FALLBACK_ENCODINGS = ("cp1251", "cp1252")
 
 
@@ -54,7 +57,6 @@ class Source:
     delimiter: str | None = None
     records: int = 0
     rejected: int = 0
-    rejects: list[tuple[int, str, str]] = field(default_factory=list)
 
     def column(self, position: int) -> str:
         return f"c{position}"
@@ -116,9 +118,7 @@ def _load_one(
         return _load_parquet(db, path, name, index, table, config)
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if head.startswith(b"PK\x03\x04") or (b"\x00" in head[:4096] and not utf16 and not options.encoding):
-        raise InputError(
-            f"{path}: a binary file (Excel, zip or another format); save it as CSV (UTF-8) or Parquet"
-        )
+        raise InputError(f"{path}: a binary file (Excel, zip or another format); save it as CSV (UTF-8) or Parquet")
     return _load_csv(db, path, name, index, table, head, config, options, workdir)
 
 
@@ -190,7 +190,8 @@ def _header_line(text: str) -> str:
 def _detect_delimiter(header: str, forced: str | None) -> str:
     if forced:
         return "\t" if forced in ("\\t", "tab", "TAB") else forced
-    counts = {d: header.count(d) for d in DELIMITERS}
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {d: unquoted.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])
     return best if counts[best] else ","
 
@@ -213,10 +214,7 @@ def _load_csv(
         read_path = workdir / f"{table}.utf8.csv"
         _transcode(path, encoding, read_path)
         native = "utf-8"
-    try:
-        sample = head.decode(encoding if encoding != "utf-16" else "utf-16", errors="ignore")
-    except LookupError:
-        sample = head.decode("utf-8", errors="ignore")
+    sample = head.decode(encoding, errors="ignore")
     header_text = _header_line(sample)
     delimiter = _detect_delimiter(header_text, options.delimiter)
     if len(delimiter) != 1:
@@ -251,14 +249,11 @@ def _load_csv(
         )
     except duckdb.Error as exc:
         raise InputError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from None
-    bad = db.rows(
-        f"""SELECT line, error_type::VARCHAR, csv_line FROM {q(rejects)}
-        QUALIFY row_number() OVER (PARTITION BY line ORDER BY column_idx) = 1 ORDER BY line"""
-    )
+    _locate_rejects(db, rejects, read_path)
+    bad = db.rows(f"SELECT physical, error_type, text FROM {q(rejects + '_lines')} ORDER BY line")
     accepted = int(db.one(f"SELECT count(*) FROM {q(table + '_raw')}"))
     if bad:
         _check_rejects(path, bad, encoding, len(headers), delimiter, options.skip_bad_rows)
-        source.rejects = [(int(line), kind, text) for line, kind, text in bad]
     source.rejected = len(bad)
     source.records = accepted
     if accepted == 0 and not bad:
@@ -279,6 +274,31 @@ def _load_csv(
     )
     db.run(f"DROP TABLE {q(table + '_raw')}")
     return source
+
+
+def _locate_rejects(db: Database, rejects: str, read_path: Path) -> None:
+    """``<rejects>_lines``: one row per rejected record, with its physical line.
+
+    DuckDB numbers rejected records (header = 1); a quoted field with a line
+    break makes that differ from the line in the file, which is what a user
+    opens. The line is counted from the reject's byte offset, over the file in
+    large chunks with NumPy.
+    """
+    rows = db.arrow(
+        f"""SELECT line, min(line_byte_position) AS pos, arg_min(error_type::VARCHAR, column_idx) AS error_type,
+                   trim(arg_min(csv_line, column_idx), chr(13) || chr(10)) AS text
+            FROM {q(rejects)} GROUP BY line ORDER BY line"""
+    )
+    positions = rows.column("pos").to_numpy(zero_copy_only=False).astype(np.int64)
+    newlines_before = np.zeros(len(positions), dtype=np.int64)
+    if len(positions):
+        offset, last = 0, int(positions.max())
+        with read_path.open("rb") as fh:
+            while offset <= last and (chunk := fh.read(1 << 24)):
+                found = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10) + offset
+                newlines_before += np.searchsorted(found, positions, side="left")
+                offset += len(chunk)
+    db.table_from_arrow(rejects + "_lines", rows.append_column("physical", pa.array(newlines_before + 1, pa.int64())))
 
 
 def _check_rejects(

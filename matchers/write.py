@@ -83,16 +83,16 @@ def write_outputs(db: Database, out: Path, fmt: Format, report: dict[str, Any], 
             fmt,
         )
         copy_table(db, "SELECT * FROM findings", writer.temp(f"findings.{fmt}"), fmt)
-        rejected = [s for s in sources if s.rejects]
+        rejected = [s for s in sources if s.rejected]
         if rejected:
             parts = " UNION ALL ".join(
-                f"SELECT {lit(s.name)} AS source, line, error_type::VARCHAR AS error, csv_line AS text "
-                f"FROM {q('rejects_' + str(s.index))}"
+                f"SELECT {lit(s.name)} AS source, physical AS line, line - 1 AS record, error_type AS error, text "
+                f"FROM {q('rejects_' + str(s.index) + '_lines')}"
                 for s in rejected
             )
             copy_table(
                 db,
-                f"SELECT DISTINCT ON (source, line) * FROM ({parts}) ORDER BY source, line",
+                f"SELECT * FROM ({parts}) ORDER BY source, line",
                 writer.temp(REJECTS),
                 "csv",
             )

@@ -18,7 +18,17 @@ from tests.engine.helpers import read_csv
 HEADER = ["rid", "external_id", "email", "phone", "system_id", "user_pseudo_id", "device_id", "cookie", "updated_at"]
 POOLS = {
     "external_id": ["", "", "", "E1", "E2", "E3"],
-    "email": ["", "", "a@x.com", " A@X.com ", "b@x.com", "fam@x.com", "test@test.com", "c.d@gmail.com", "cd+z@gmail.com"],
+    "email": [
+        "",
+        "",
+        "a@x.com",
+        " A@X.com ",
+        "b@x.com",
+        "fam@x.com",
+        "test@test.com",
+        "c.d@gmail.com",
+        "cd+z@gmail.com",
+    ],
     "phone": ["", "", "+380671234567", "(067) 123-45-67", "+380501112233", "0000000000", "+380931112233"],
     "system_id": ["", "", "1", "2"],
     "user_pseudo_id": ["", "", "p1", "p2"],
@@ -77,7 +87,9 @@ def _canonical(ident: str, value: str) -> str:
 
 @SETTINGS
 @given(exports)
-def test_each_record_lands_in_one_contact_whatever_the_row_order(data: tuple[list[dict[str, str]], random.Random]) -> None:
+def test_each_record_lands_in_one_contact_whatever_the_row_order(
+    data: tuple[list[dict[str, str]], random.Random],
+) -> None:
     rows, rnd = data
     rows = _dated(rows, rnd)
     shuffled = rows[:]
