@@ -159,14 +159,13 @@ def _bijection(idx: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
     return (idx.astype(np.int64) * a + b) % m
 
 
-_REPUNIT = np.array([0] + [int("1" * k) for k in range(1, 19)], dtype=np.int64)
+_ALL_SAME = np.array(sorted(d * int("1" * k) for k in range(4, 19) for d in range(1, 10)), dtype=np.int64)
 
 
 def _all_same_digits(x: np.ndarray) -> np.ndarray:
     """Numbers of 4+ digits that are one digit repeated (blocked placeholders)."""
-    x = x.astype(np.int64)
-    nd = np.floor(np.log10(np.maximum(x, 1))).astype(np.int64) + 1
-    return (nd >= 4) & (x == (x % 10) * _REPUNIT[np.minimum(nd, 18)])
+    i = np.minimum(np.searchsorted(_ALL_SAME, x), _ALL_SAME.size - 1)
+    return _ALL_SAME[i] == x
 
 
 def _fix_all_same(x: np.ndarray, top: int) -> np.ndarray:
@@ -487,7 +486,7 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
         | ((c_ph >= 1) & (c_ph <= 5))
     )
     strong_lab = _propagate(np.arange(N, dtype=np.int64), strong, rec_p)
-    reach_lab = _propagate(strong_lab.copy(), weak, rec_p)
+    reach_lab = _propagate(strong_lab.copy(), strong + weak, rec_p)
     # identified groups per reach component (a strong group's label is its smallest record)
     id_root = np.zeros(N, bool)
     id_root[strong_lab[identified]] = True
@@ -646,6 +645,39 @@ def _device_strings(persons: dict, rec: dict, seed: int) -> dict[str, pa.Array]:
     return cols
 
 
+def _compose(m: int, parts: list) -> np.ndarray:
+    """Fixed-width rows from constant byte strings and (m, k) uint8 digit arrays."""
+    cols = [np.broadcast_to(np.frombuffer(p, np.uint8), (m, len(p))) if isinstance(p, bytes) else p for p in parts]
+    return np.concatenate(cols, axis=1)
+
+
+def _phone_strings(phone_idx: np.ndarray, c_ph: np.ndarray) -> dict[str, pa.Array]:
+    """The five UA writings of each record's phone, one column per writing (others '')."""
+    n = c_ph.size
+    ops = np.frombuffer("".join(OPERATORS).encode(), np.uint8).reshape(-1, 2)
+    cols = {}
+    for f in range(1, 6):
+        m = np.flatnonzero(c_ph == f)
+        pi = phone_idx[m]
+        op = ops[pi // 10_000_000]
+        sub = np.zeros((m.size, 7), np.uint8)
+        v = pi % 10_000_000
+        for k in range(6, -1, -1):
+            sub[:, k] = v % 10
+            v //= 10
+        sub += 48
+        a, b, c = sub[:, 0:3], sub[:, 3:5], sub[:, 5:7]
+        parts = {
+            1: [b"+380", op, sub],  # +380671234567
+            2: [b"0", op, sub],  # 0671234567
+            3: [b"(0", op, b") ", a, b"-", b, b"-", c],  # (067) 123-45-67
+            4: [b"380", op, sub],  # 380671234567
+            5: [b"+38 (0", op, b") ", a, b" ", b, b" ", c],  # +38 (067) 123 45 67
+        }[f]
+        cols[f"ph{f}"] = _string_column(n, m, _compose(m.size, parts))
+    return cols
+
+
 FIRST = FIRST_M + FIRST_F
 # the e-mail local part from a person's name fields; used for de-duplication and for output
 _LOCAL_MACRO = """
@@ -757,7 +789,7 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
         **{k: v for k, v in rec.items() if k != "pid"},
         "fi": persons["fn_idx"][pid].astype(np.int16), "li": persons["ln_idx"][pid].astype(np.int16),
         "cyr": persons["cyr"][pid], "city": persons["city_idx"][pid].astype(np.int16),
-        "ext": persons["ext_num"][pid], "ph": persons["phone_idx"][pid],
+        "ext": persons["ext_num"][pid],
         "e_pid": e_pid, "e_slot": (second + 1).astype(np.int8),
         "e_fi": persons["fn_idx"][e_pid].astype(np.int16), "e_li": persons["ln_idx"][e_pid].astype(np.int16),
         "e_pat": np.where(second, persons["pat2"][e_pid], persons["pat"][e_pid]).astype(np.int8),
@@ -766,6 +798,7 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
         "e_dom": np.where(second, persons["dom2"][e_pid], persons["dom"][e_pid]).astype(np.int8),
     }
     del rec
+    cols.update(_phone_strings(persons["phone_idx"][pid], cols["c_ph"]))
     cols.update(_device_strings(persons, {"pid": pid, **{k: cols[k] for k in (
         "c_dev", "c_psd", "c_mp", "c_wp", "c_ck", "c_idfa")}}, seed))
     rtab = pa.table(cols)
@@ -777,12 +810,11 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
     fl, ll = _sql_list([lat for _, lat in FIRST]), _sql_list([lat for _, lat in LAST])
     fc, lc = _sql_list([c for c, _ in FIRST]), _sql_list([c for c, _ in LAST])
     con.execute(f"""CREATE VIEW rx AS SELECT *,
-        mk_local(e_fi, e_li, e_pat, e_dk, e_dv, e_pid * 2 + e_slot - 1) AS loc,
+        CASE WHEN c_em NOT IN ({EM_NONE}, {EM_JUNK})
+             THEN mk_local(e_fi, e_li, e_pat, e_dk, e_dv, e_pid * 2 + e_slot - 1) END AS loc,
         {_sql_list(DOMAINS)}[e_dom + 1] AS dd,
-        {_sql_list(OPERATORS)}[CAST(ph // 10000000 AS INTEGER) + 1] AS op,
-        lpad(CAST(ph % 10000000 AS VARCHAR), 7, '0') AS sub,
-        CASE WHEN cyr THEN {fc}[fi + 1] ELSE {fl}[fi + 1] END AS fname,
-        CASE WHEN cyr THEN {lc}[li + 1] ELSE {ll}[li + 1] END AS lname
+        CASE WHEN c_fn THEN (CASE WHEN cyr THEN {fc}[fi + 1] ELSE {fl}[fi + 1] END) END AS fname,
+        CASE WHEN c_ln THEN (CASE WHEN cyr THEN {lc}[li + 1] ELSE {ll}[li + 1] END) END AS lname
         FROM r""")
     email_sql = f"""
         CASE
@@ -802,11 +834,7 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
         END"""
     phone_sql = f"""
         CASE c_ph
-          WHEN 1 THEN '+380' || op || sub
-          WHEN 2 THEN '0' || op || sub
-          WHEN 3 THEN '(0' || op || ') ' || sub[1:3] || '-' || sub[4:5] || '-' || sub[6:7]
-          WHEN 4 THEN '380' || op || sub
-          WHEN 5 THEN '+38 (0' || op || ') ' || sub[1:3] || ' ' || sub[4:5] || ' ' || sub[6:7]
+          WHEN 1 THEN ph1 WHEN 2 THEN ph2 WHEN 3 THEN ph3 WHEN 4 THEN ph4 WHEN 5 THEN ph5
           WHEN {PH_JUNK} THEN {_sql_list(JUNK_PHONES)}[(j // 16) % {len(JUNK_PHONES)} + 1]
           WHEN {PH_HUB} THEN {_sql_list(HUB_PHONES)}[(j // 16) % {len(HUB_PHONES)} + 1]
         END"""
@@ -817,8 +845,8 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
                      WHEN 9 THEN {_sql_list(JUNK_EXT)}[(j // 128) % {len(JUNK_EXT)} + 1] END AS "External ID",
           {email_sql} AS "Email",
           {phone_sql} AS "Phone Number",
-          CASE WHEN c_fn THEN fname END AS "First Name",
-          CASE WHEN c_ln THEN lname END AS "Last Name",
+          fname AS "First Name",
+          lname AS "Last Name",
           CASE WHEN c_city THEN {_sql_list(CITIES)}[city + 1] END AS "City",
           CASE c_psd WHEN 1 THEN psd WHEN 9 THEN 'null' END AS "User Pseudo ID",
           CASE c_dev WHEN 1 THEN dev_i || dev_a WHEN 9 THEN {_sql_list(JUNK_DEVICE)}[(j // 1024) % 2 + 1] END AS "Device ID",
@@ -830,8 +858,8 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
         FROM rx WHERE src = 0"""
     mc_sql = f"""
         SELECT {email_sql} AS "Email Address",
-          CASE WHEN c_fn THEN fname END AS "First Name",
-          CASE WHEN c_ln THEN lname END AS "Last Name",
+          fname AS "First Name",
+          lname AS "Last Name",
           {phone_sql} AS "Phone Number",
           {ts_sql} AS "LAST_CHANGED",
           CAST(sid AS VARCHAR) AS "LEID"

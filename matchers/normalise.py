@@ -12,8 +12,13 @@ by the date format that reads most of that column's values.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import phonenumbers
 import pyarrow as pa
@@ -24,6 +29,8 @@ from matchers.config import Config
 from matchers.db import Database, lit, q
 from matchers.identifiers import OTHER_SEPARATOR, UPDATED_AT
 from matchers.load import Source
+
+T = TypeVar("T")
 
 #: strptime formats tried for ``updated_at`` besides ISO 8601 (most specific first).
 DATE_FORMATS = (
@@ -45,6 +52,9 @@ DATE_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d",
 )
+
+#: How many non-blank values of a date column decide its format.
+DATE_SAMPLE = 20_000
 
 #: A source-key value already written as ``<file>:<value>`` by an earlier run.
 PREFIXED_SOURCE_KEY = r"^[^:]+\.(csv|tsv|txt|parquet|pq|xlsx|xls|zip):"
@@ -99,7 +109,8 @@ def _date_expr(col: str, fmt: str | None) -> str:
 def _best_date_format(db: Database, table: str, col: str) -> str | None:
     """The strptime format that reads most values of a column (None: ISO only)."""
     counts = ", ".join(f"count(try_strptime(trim({col}), {lit(f)}))" for f in DATE_FORMATS)
-    row = db.rows(f"SELECT {counts} FROM {q(table)}")[0]
+    sample = f"SELECT {col} FROM {q(table)} WHERE nullif(trim({col}), '') IS NOT NULL ORDER BY rec LIMIT {DATE_SAMPLE}"
+    row = db.rows(f"SELECT {counts} FROM ({sample})")[0]
     best = max(range(len(DATE_FORMATS)), key=lambda i: (row[i], -i))
     return DATE_FORMATS[best] if row[best] else None
 
@@ -126,12 +137,8 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
     )
     kinds = {i.name: i.kind for i in config.identifiers}
     source_keys = [n for n, k in kinds.items() if k == "source_key"]
-    region, inferred = config.region, False
-    if region is None:
-        region = _infer_region(db)
-        inferred = region is not None
     _normalise_emails(db, config.gmail_rules)
-    without_region = _normalise_phones(db, region)
+    region, inferred, without_region = _normalise_phones(db, config.region)
     in_list = ", ".join(lit(n) for n in source_keys) or "NULL"
     db.run(
         f"""CREATE OR REPLACE TABLE vals AS
@@ -174,24 +181,6 @@ def _phone_clean(expr: str) -> str:
     )
 
 
-def _infer_region(db: Database) -> str | None:
-    """Most common country among cells that start with ``+`` and are possible numbers."""
-    rows = db.rows(
-        f"""SELECT {_phone_clean("raw")} AS clean, count(*) FROM vals_raw
-        WHERE ident = 'phone' AND starts_with(raw, '+') GROUP BY clean"""
-    )
-    votes: Counter[str] = Counter()
-    for clean, count in rows:
-        number = _parse_phone(clean, None)
-        if number is not None:
-            votes[phonenumbers.region_code_for_number(number) or ""] += count
-    votes.pop("", None)
-    votes.pop("001", None)
-    if not votes:
-        return None
-    return min(votes, key=lambda region: (-votes[region], region))
-
-
 def _parse_phone(clean: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
         number = phonenumbers.parse(clean, region)
@@ -200,41 +189,98 @@ def _parse_phone(clean: str, region: str | None) -> phonenumbers.PhoneNumber | N
     return number if phonenumbers.is_possible_number(number) else None
 
 
-def _normalise_phones(db: Database, region: str | None) -> int:
-    """``phone_norm(clean, norm, valid)`` for each distinct cleaned phone."""
-    cleans = (
-        db.arrow(f"SELECT DISTINCT {_phone_clean('raw')} AS clean FROM vals_raw WHERE ident = 'phone'")
-        .column("clean")
-        .to_pylist()
-    )
-    norms: list[str | None] = []
-    valid: list[bool] = []
-    national: list[str | None] = []
-    without_region = 0
+def parse_phones(cleans: list[str], region: str | None) -> list[tuple[str | None, str | None, str | None]]:
+    """(E.164, national number, region) of each cleaned phone; Nones when not possible."""
+    parsed: list[tuple[str | None, str | None, str | None]] = []
     for clean in cleans:
         number = _parse_phone(clean, region) if clean else None
         if number is None:
-            if clean and not clean.startswith("+") and region is None:
-                without_region += 1
-            norms.append(clean or None)
-            valid.append(False)
-            national.append(None)
+            parsed.append((None, None, None))
         else:
-            norms.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
-            valid.append(True)
-            national.append(phonenumbers.national_significant_number(number))
+            parsed.append(
+                (
+                    phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                    phonenumbers.national_significant_number(number),
+                    phonenumbers.region_code_for_number(number),
+                )
+            )
+    return parsed
+
+
+def _normalise_phones(db: Database, region: str | None) -> tuple[str | None, bool, int]:
+    """``phone_norm(clean, norm, valid, national)`` for each distinct cleaned phone.
+
+    Numbers written with a country code are parsed first, with no region; they
+    also vote for the default region when none is given (the most common
+    country among cells that start with ``+``; ties alphabetical). The rest are
+    parsed with that region. Returns (region, inferred, numbers left without one).
+    """
+    table = db.arrow(
+        f"""SELECT clean, count(*) FILTER (WHERE starts_with(raw, '+')) AS plus_cells
+        FROM (SELECT raw, {_phone_clean("raw")} AS clean FROM vals_raw WHERE ident = 'phone')
+        GROUP BY clean ORDER BY clean"""
+    )
+    cleans: list[str] = table.column("clean").to_pylist()
+    plus_cells: list[int] = table.column("plus_cells").to_pylist()
+    international = [i for i, c in enumerate(cleans) if c.startswith("+")]
+    national_only = [i for i, c in enumerate(cleans) if not c.startswith("+")]
+    results: list[tuple[str | None, str | None, str | None]] = [(None, None, None)] * len(cleans)
+    for i, parsed in zip(
+        international, map_distinct(parse_phones, [cleans[i] for i in international], None), strict=True
+    ):
+        results[i] = parsed
+    inferred = False
+    if region is None:
+        votes: Counter[str] = Counter()
+        for i in international:
+            country = results[i][2]
+            if country and country != "001" and results[i][0] is not None:
+                votes[country] += plus_cells[i]
+        votes = Counter({k: v for k, v in votes.items() if v > 0})
+        if votes:
+            region = min(votes, key=lambda r: (-votes[r], r))
+            inferred = True
+    without_region = 0
+    if region is None:
+        without_region = sum(1 for i in national_only if cleans[i])
+    else:
+        for i, parsed in zip(
+            national_only, map_distinct(parse_phones, [cleans[i] for i in national_only], region), strict=True
+        ):
+            results[i] = parsed
     db.table_from_arrow(
         "phone_norm",
         pa.table(
             {
                 "clean": pa.array(cleans, pa.string()),
-                "norm": pa.array(norms, pa.string()),
-                "valid": pa.array(valid, pa.bool_()),
-                "national": pa.array(national, pa.string()),
+                "norm": pa.array([r[0] or c or None for r, c in zip(results, cleans, strict=True)], pa.string()),
+                "valid": pa.array([r[0] is not None for r in results], pa.bool_()),
+                "national": pa.array([r[1] for r in results], pa.string()),
             }
         ),
     )
-    return without_region
+    return region, inferred, without_region
+
+
+#: Below this many distinct values the library calls run in this process.
+PARALLEL_THRESHOLD = 40_000
+
+
+def map_distinct(func: Callable[[list[str], Any], list[T]], values: list[str], arg: Any) -> list[T]:
+    """Apply a whole-list function to distinct values, split over the CPU cores.
+
+    The email and phone libraries are pure Python; for large inputs the
+    distinct values are cut into one slice per core and handled in worker
+    processes (``spawn``, so DuckDB's threads are never forked).
+    """
+    workers = min(os.cpu_count() or 1, 8)
+    if len(values) < PARALLEL_THRESHOLD or workers < 2:
+        return func(values, arg)
+    size = -(-len(values) // workers)
+    chunks = [values[i : i + size] for i in range(0, len(values), size)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = pool.map(func, chunks, [arg] * len(chunks))
+        return [item for part in parts for item in part]
 
 
 def canonical_email(raw: str, gmail_rules: bool) -> tuple[str, bool]:
@@ -258,10 +304,15 @@ def canonical_email(raw: str, gmail_rules: bool) -> tuple[str, bool]:
     return f"{local}@{domain}", ok
 
 
+def canonical_emails(raws: list[str], gmail_rules: bool) -> list[tuple[str, bool]]:
+    """:func:`canonical_email` of each value of a list."""
+    return [canonical_email(raw, gmail_rules) for raw in raws]
+
+
 def _normalise_emails(db: Database, gmail_rules: bool) -> None:
     """``email_norm(raw, norm, valid)`` for each distinct written email."""
     raws = db.arrow("SELECT DISTINCT lower(raw) AS raw FROM vals_raw WHERE ident = 'email'").column("raw").to_pylist()
-    pairs = [canonical_email(raw, gmail_rules) for raw in raws]
+    pairs = map_distinct(canonical_emails, raws, gmail_rules)
     db.table_from_arrow(
         "email_norm",
         pa.table(

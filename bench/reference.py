@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Reference points for the benchmark: a DuckDB-only floor and a plain connected-components dedupe.
+
+    python bench/reference.py floor FILE... --out DIR
+    python bench/reference.py cc    FILE... --out DIR
+
+``floor``: read every input with DuckDB (CSV with a sniffed delimiter, or
+Parquet), add ``source``/``row``, normalise e-mail (``lower(trim())``) and phone
+(digits only) in SQL and write one Parquet per input into DIR.  Nothing an
+identity tool can do is cheaper than reading, normalising and writing the data
+once, so this is the floor.
+
+``cc``: the floor, then a graph with an edge record-email and record-phone for
+every non-empty normalised value and scipy's connected_components; writes
+DIR/membership.parquet (``source,row,contact_id``) so bench/score.py can score
+it.  No blocking of junk values, no rules: the naive dedupe.  Needs scipy.
+
+Both print one JSON line with their timings on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+
+def _q(s: str | Path) -> str:
+    return str(s).replace("'", "''")
+
+
+def _reader(path: Path) -> str:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return f"read_parquet('{_q(path)}')"
+    return f"read_csv('{_q(path)}', header = true, all_varchar = true, quote = '\"', escape = '\"')"
+
+
+def _find(columns: list[str], words: tuple[str, ...]) -> str | None:
+    for c in columns:
+        low = c.lower().replace("-", "").replace("_", " ")
+        if any(w in low for w in words):
+            return c
+    return None
+
+
+def floor(files: list[str | Path], out: str | Path, threads: int | None = None) -> dict:
+    """Read, normalise, write Parquet.  Returns timings and the written paths."""
+    t0 = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET preserve_insertion_order = true")  # row_number() OVER () = file order
+    written, rows = [], 0
+    for f in map(Path, files):
+        src = _reader(f)
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+        em, ph = _find(cols, ("email", "e mail", "mail")), _find(cols, ("phone", "mobile", "tel"))
+        em_sql = f"nullif(lower(trim(\"{em}\")), '')" if em else "CAST(NULL AS VARCHAR)"
+        ph_sql = f"nullif(regexp_replace(\"{ph}\", '[^0-9]', '', 'g'), '')" if ph else "CAST(NULL AS VARCHAR)"
+        target = out / (f.stem + ".parquet")
+        con.execute(f"""
+            COPY (SELECT '{_q(f.name)}' AS source, row_number() OVER () AS "row", *,
+                         {em_sql} AS email_norm, {ph_sql} AS phone_norm
+                  FROM {src})
+            TO '{_q(target)}' (FORMAT parquet, COMPRESSION zstd)""")
+        rows += con.execute(f"SELECT count(*) FROM read_parquet('{_q(target)}')").fetchall()[0][0]
+        written.append(str(target))
+    con.close()
+    return {"floor_s": round(time.perf_counter() - t0, 3), "records": rows, "files": written}
+
+
+def cc(files: list[str | Path], out: str | Path, threads: int | None = None) -> dict:
+    """Floor + connected components over record-email / record-phone edges."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    t0 = time.perf_counter()
+    out = Path(out)
+    res = floor(files, out / "floor", threads)
+    t1 = time.perf_counter()
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET preserve_insertion_order = true")
+    plist = ", ".join(f"'{_q(p)}'" for p in res["files"])
+    tab = con.sql(f"SELECT source, \"row\", email_norm, phone_norm FROM read_parquet([{plist}])").to_arrow_table()
+    n = tab.num_rows
+    rows_idx = np.arange(n, dtype=np.int64)
+    src_nodes, dst_nodes, offset = [], [], n
+    for col in ("email_norm", "phone_norm"):
+        codes = pc.dictionary_encode(tab.column(col)).combine_chunks()
+        idx = codes.indices.to_numpy(zero_copy_only=False)
+        valid = ~np.asarray(codes.is_null())
+        src_nodes.append(rows_idx[valid])
+        dst_nodes.append(idx[valid].astype(np.int64) + offset)
+        offset += len(codes.dictionary)
+    i, k = np.concatenate(src_nodes), np.concatenate(dst_nodes)
+    g = coo_matrix((np.ones(i.size, np.int8), (i, k)), shape=(offset, offset)).tocsr()
+    ncomp, labels = connected_components(g, directed=False)
+    t2 = time.perf_counter()
+    mem = pa.table({"source": tab.column("source"), "row": tab.column("row"), "contact_id": labels[:n]})
+    con.register("mem", mem)
+    con.execute(f"COPY mem TO '{_q(out / 'membership.parquet')}' (FORMAT parquet)")
+    con.close()
+    t3 = time.perf_counter()
+    return {"cc_s": round(t3 - t0, 3), "floor_s": res["floor_s"], "graph_s": round(t2 - t1, 3),
+            "write_s": round(t3 - t2, 3), "records": n, "contacts": int(np.unique(labels[:n]).size),
+            "membership": str(out / "membership.parquet")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("mode", choices=["floor", "cc"])
+    ap.add_argument("files", nargs="+")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--threads", type=int)
+    a = ap.parse_args(argv)
+    if a.mode == "cc":
+        try:
+            import scipy  # noqa: F401
+        except ImportError:
+            print(json.dumps({"skipped": "scipy is not installed"}))
+            return 3
+        res = cc(a.files, a.out, a.threads)
+    else:
+        res = floor(a.files, a.out, a.threads)
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""Benchmark idmerge against generated data, a DuckDB floor and a plain connected-components dedupe.
+
+    python bench/run.py --sizes 100000,1000000 --formats csv,parquet --json results.json
+
+For every size and format: generate data (bench/generate.py; into a temporary
+folder, or reused from --data DIR), run ``idmerge run <files> --out <tmp>/out
+--force --quiet`` as a child process and measure its wall time and peak RSS, score
+its membership file against the truth (bench/score.py), and time the two
+references of bench/reference.py on the same files.  Prints a table; --json
+writes every figure.  See bench/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+import score as scoring  # noqa: E402
+
+# Runs one command in a fresh interpreter and reports its wall time and the peak
+# RSS of its process tree (RUSAGE_CHILDREN of a process that has no other children:
+# the largest resident set among the waited-for descendants, as the kernel reports).
+_WRAPPER = r"""
+import json, resource, subprocess, sys, time
+out, log, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+with open(log, "wb") as f:
+    t = time.perf_counter()
+    try:
+        rc = subprocess.call(cmd, stdout=f, stderr=subprocess.STDOUT)
+    except OSError as e:
+        f.write(str(e).encode()); rc = 127
+    wall = time.perf_counter() - t
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(out, "w") as f:
+    json.dump({"rc": rc, "wall_s": wall, "peak_rss_mb": ru.ru_maxrss / 1024,
+               "cpu_s": ru.ru_utime + ru.ru_stime}, f)
+"""
+
+
+def measure(cmd: list[str], workdir: Path, name: str, timeout: float | None = None) -> dict:
+    """Run cmd via the wrapper; returns rc, wall_s, peak_rss_mb, cpu_s, log (path) and tail on failure."""
+    res_path, log_path = workdir / f"{name}.measure.json", workdir / f"{name}.log"
+    try:
+        subprocess.run([sys.executable, "-c", _WRAPPER, str(res_path), str(log_path), *cmd],
+                       check=False, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"rc": None, "error": f"timed out after {timeout}s", "log": str(log_path)}
+    res = json.loads(res_path.read_text())
+    res["log"] = str(log_path)
+    if res["rc"] != 0:
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]
+        res["error"] = "\n".join(tail)
+    return res
+
+
+def _last_json_line(path: Path) -> dict:
+    for line in reversed(path.read_text(errors="replace").splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                pass
+    return {}
+
+
+def ensure_data(size: int, fmt: str, seed: int, root: Path, log) -> tuple[Path, float | None]:
+    """Generate (or reuse) the data set; returns its folder and the generation time (None if reused)."""
+    d = root / f"n{size}_s{seed}_{fmt}"
+    stats = d / "stats.json"
+    if stats.exists():
+        try:
+            s = json.loads(stats.read_text())
+            if (s.get("records"), s.get("seed"), s.get("format")) == (size, seed, fmt) and \
+                    all((d / f).exists() for f in (f"esputnik.{fmt}", f"mailchimp.{fmt}", "truth.csv")):
+                log(f"  reusing {d}")
+                return d, None
+        except ValueError:
+            pass
+    log(f"  generating {size:,} records ({fmt}) into {d}")
+    t = time.perf_counter()
+    generate.generate(size, seed, d, fmt)
+    return d, time.perf_counter() - t
+
+
+def find_idmerge(spec: str | None) -> list[str] | None:
+    """The idmerge command as an argv prefix, or None when it cannot be found."""
+    if spec:
+        parts = shlex.split(spec)
+        return parts if shutil.which(parts[0]) or Path(parts[0]).exists() else None
+    exe = shutil.which("idmerge")
+    if exe:
+        return [exe]
+    # the venv that runs this script may hold it without being on PATH
+    cand = Path(sys.executable).parent / "idmerge"
+    return [str(cand)] if cand.exists() else None
+
+
+def bench_one(size: int, fmt: str, args, data_root: Path, work_root: Path, idmerge: list[str] | None, log) -> dict:
+    data, gen_s = ensure_data(size, fmt, args.seed, data_root, log)
+    files = [str(data / f"esputnik.{fmt}"), str(data / f"mailchimp.{fmt}")]
+    work = work_root / f"n{size}_{fmt}"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    row: dict = {"size": size, "format": fmt, "records": size, "data": str(data),
+                 "generate_s": None if gen_s is None else round(gen_s, 2)}
+
+    # --- idmerge
+    if idmerge:
+        out = work / "out"
+        cmd = [*idmerge, "run", *files, "--out", str(out), "--force", "--quiet", *args.idmerge_arg]
+        log(f"  idmerge: {' '.join(shlex.quote(c) for c in cmd)}")
+        m = measure(cmd, work, "idmerge", args.timeout)
+        row.update({"wall_s": _r(m.get("wall_s")), "records_per_s": _rate(size, m.get("wall_s")),
+                    "peak_rss_mb": _r(m.get("peak_rss_mb"), 1), "cpu_s": _r(m.get("cpu_s")), "rc": m.get("rc")})
+        if m.get("rc") != 0:
+            row["error"] = m.get("error")
+            row["log"] = m.get("log")
+            log(f"  idmerge failed (rc {m.get('rc')}):\n" + _indent(m.get("error") or ""))
+        else:
+            try:
+                s = scoring.score(out, data / "truth.csv")
+                row.update({"precision": s["precision"], "recall": s["recall"], "f1": s["f1"], "score": s})
+            except FileNotFoundError as e:
+                row["score_error"] = str(e)
+                log(f"  cannot score: {e}")
+            report = out / "report.json"
+            if report.exists():
+                try:
+                    rep = json.loads(report.read_text())
+                    if isinstance(rep, dict) and isinstance(rep.get("timings"), dict):
+                        row["stages"] = rep["timings"]
+                except ValueError:
+                    pass
+        if not args.keep_output:
+            shutil.rmtree(out, ignore_errors=True)
+
+    # --- references
+    ref = [sys.executable, str(HERE / "reference.py")]
+    if not args.no_floor:
+        m = measure([*ref, "floor", *files, "--out", str(work / "floor")], work, "floor", args.timeout)
+        if m.get("rc") == 0:
+            row.update({"floor_s": _r(m["wall_s"]), "floor_rss_mb": _r(m["peak_rss_mb"], 1),
+                        "floor_inner_s": _last_json_line(Path(m["log"])).get("floor_s")})
+        else:
+            row["floor_error"] = m.get("error")
+        shutil.rmtree(work / "floor", ignore_errors=True)
+    if not args.no_cc:
+        m = measure([*ref, "cc", *files, "--out", str(work / "cc")], work, "cc", args.timeout)
+        if m.get("rc") == 0:
+            inner = _last_json_line(Path(m["log"]))
+            row.update({"cc_s": _r(m["wall_s"]), "cc_rss_mb": _r(m["peak_rss_mb"], 1),
+                        "cc_graph_s": inner.get("graph_s")})
+            s = scoring.score(work / "cc" / "membership.parquet", data / "truth.csv")
+            row.update({"cc_precision": s["precision"], "cc_recall": s["recall"], "cc_f1": s["f1"]})
+        elif m.get("rc") == 3:
+            row["cc_skipped"] = "scipy is not installed"
+        else:
+            row["cc_error"] = m.get("error")
+        shutil.rmtree(work / "cc", ignore_errors=True)
+    if row.get("wall_s") and row.get("floor_s"):
+        row["ratio_to_floor"] = round(row["wall_s"] / row["floor_s"], 2)
+    if row.get("wall_s") and row.get("cc_s"):
+        row["ratio_to_cc"] = round(row["wall_s"] / row["cc_s"], 2)
+    return row
+
+
+def _r(x, nd: int = 3):
+    return None if x is None else round(x, nd)
+
+
+def _rate(n: int, s: float | None):
+    return None if not s else round(n / s)
+
+
+def _indent(s: str) -> str:
+    return "\n".join("    " + line for line in s.splitlines())
+
+
+def table(rows: list[dict]) -> str:
+    cols = [("size", "records", "{:,}"), ("format", "fmt", "{}"), ("wall_s", "wall s", "{:.2f}"),
+            ("records_per_s", "rec/s", "{:,}"), ("peak_rss_mb", "peak MB", "{:,.0f}"),
+            ("floor_s", "floor s", "{:.2f}"), ("cc_s", "cc s", "{:.2f}"),
+            ("ratio_to_floor", "x floor", "{:.1f}"), ("ratio_to_cc", "x cc", "{:.1f}"),
+            ("precision", "precision", "{:.4f}"), ("recall", "recall", "{:.4f}"), ("f1", "F1", "{:.4f}")]
+    head = [c[1] for c in cols]
+    body = []
+    for r in rows:
+        body.append([("-" if r.get(k) is None else f.format(r[k])) for k, _, f in cols])
+    w = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
+    line = lambda cells: "  ".join(c.rjust(w[i]) for i, c in enumerate(cells))  # noqa: E731
+    return "\n".join([line(head), line(["-" * x for x in w])] + [line(b) for b in body])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="100000,1000000", help="comma-separated record counts")
+    ap.add_argument("--formats", default="csv", help="comma-separated: csv, parquet")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--data", help="keep generated data here and reuse it (default: a temporary folder)")
+    ap.add_argument("--work", help="folder for outputs and logs (default: a temporary folder)")
+    ap.add_argument("--json", help="write all results to this file")
+    ap.add_argument("--idmerge", help="idmerge command (default: idmerge on PATH), e.g. 'python -m cli'")
+    ap.add_argument("--idmerge-arg", action="append", default=[], help="extra argument for idmerge run (repeatable)")
+    ap.add_argument("--skip-idmerge", action="store_true", help="only the references")
+    ap.add_argument("--no-floor", action="store_true")
+    ap.add_argument("--no-cc", action="store_true")
+    ap.add_argument("--timeout", type=float, help="seconds per child process")
+    ap.add_argument("--keep-output", action="store_true", help="keep idmerge's --out folder")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+
+    def log(msg: str) -> None:
+        if not args.quiet:
+            print(msg, file=sys.stderr, flush=True)
+
+    sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    bad = [f for f in formats if f not in ("csv", "parquet")]
+    if bad:
+        ap.error(f"unknown format(s): {', '.join(bad)}")
+
+    idmerge = None
+    missing_idmerge = False
+    if not args.skip_idmerge:
+        idmerge = find_idmerge(args.idmerge)
+        if idmerge is None:
+            missing_idmerge = True
+            what = args.idmerge or "idmerge"
+            print(f"error: '{what}' was not found (not on PATH, not next to {sys.executable}).\n"
+                  "       Install the project (pip install -e .) or pass --idmerge 'CMD'; running the\n"
+                  "       references only.  Use --skip-idmerge to silence this.", file=sys.stderr)
+
+    tmp_root = Path(tempfile.mkdtemp(prefix="idmerge-bench-"))
+    data_root = Path(args.data) if args.data else tmp_root / "data"
+    work_root = Path(args.work) if args.work else tmp_root / "work"
+    rows = []
+    try:
+        for size in sizes:
+            for fmt in formats:
+                log(f"[{size:,} records, {fmt}]")
+                rows.append(bench_one(size, fmt, args, data_root, work_root, idmerge, log))
+                if args.json:
+                    _write_json(args.json, rows, idmerge)
+    finally:
+        shutil.rmtree(tmp_root, ignore_errors=True)  # only what was not put under --data / --work
+    print(table(rows))
+    if args.json:
+        _write_json(args.json, rows, idmerge)
+        log(f"results written to {args.json}")
+    if missing_idmerge:
+        return 2
+    return 1 if any(r.get("rc") not in (0, None) for r in rows) else 0
+
+
+def _write_json(path: str, rows: list[dict], idmerge: list[str] | None) -> None:
+    doc = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "duckdb": duckdb.__version__},
+        "idmerge": idmerge,
+        "results": rows,
+    }
+    Path(path).write_text(json.dumps(doc, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
