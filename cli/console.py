@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,9 +17,12 @@ from matchers import IdmergeError
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-#: Exit codes: 0 success, 1 failed checks, 2 usage or input error, 130 Ctrl-C.
+#: Exit codes: 0 success, 1 failed checks, 2 usage or input error, 3 internal error, 130 Ctrl-C.
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
+#: Set to 1 to see the traceback of an internal error.
+DEBUG_ENV = "IDMERGE_DEBUG"
 
 
 def fail(message: str) -> NoReturn:
@@ -37,6 +41,19 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("Interrupted; no output was changed.")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except MemoryError:
+        err.print("[bold red]Error:[/] out of memory; run on fewer or smaller files, or on a larger machine")
+        raise typer.Exit(EXIT_INTERNAL) from None
+    except Exception as exc:  # a bug: one line, not a traceback, unless asked
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
+        first = escape(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+        err.print(
+            f"[bold red]Internal error:[/] {type(exc).__name__}: {first} "
+            f"(please report it; set {DEBUG_ENV}=1 for the traceback)",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def progress_printer(enabled: bool) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:

@@ -41,11 +41,21 @@ class Database:
 
     def run(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Execute a statement for its effect."""
-        self.con.execute(sql, params or [])
+        try:
+            self.con.execute(sql, params or [])
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except duckdb.OutOfMemoryException:
+            raise MemoryError from None
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Execute a query and return all its rows."""
-        return self.con.execute(sql, params or []).fetchall()
+        try:
+            return self.con.execute(sql, params or []).fetchall()
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except duckdb.OutOfMemoryException:
+            raise MemoryError from None
 
     def one(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The first column of the first row of a query (None when empty)."""

@@ -12,13 +12,8 @@ by the date format that reads most of that column's values.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import phonenumbers
 import pyarrow as pa
@@ -29,8 +24,7 @@ from matchers.config import Config
 from matchers.db import Database, lit, q
 from matchers.identifiers import OTHER_SEPARATOR, UPDATED_AT
 from matchers.load import Source
-
-T = TypeVar("T")
+from matchers.workers import map_distinct
 
 #: strptime formats tried for ``updated_at`` besides ISO 8601 (most specific first).
 DATE_FORMATS = (
@@ -225,9 +219,7 @@ def _normalise_phones(db: Database, region: str | None) -> tuple[str | None, boo
     international = [i for i, c in enumerate(cleans) if c.startswith("+")]
     national_only = [i for i, c in enumerate(cleans) if not c.startswith("+")]
     results: list[tuple[str | None, str | None, str | None]] = [(None, None, None)] * len(cleans)
-    for i, parsed in zip(
-        international, map_distinct(parse_phones, [cleans[i] for i in international], None), strict=True
-    ):
+    for i, parsed in zip(international, map_distinct("phone", [cleans[i] for i in international], None), strict=True):
         results[i] = parsed
     inferred = False
     if region is None:
@@ -245,7 +237,7 @@ def _normalise_phones(db: Database, region: str | None) -> tuple[str | None, boo
         without_region = sum(1 for i in national_only if cleans[i])
     else:
         for i, parsed in zip(
-            national_only, map_distinct(parse_phones, [cleans[i] for i in national_only], region), strict=True
+            national_only, map_distinct("phone", [cleans[i] for i in national_only], region), strict=True
         ):
             results[i] = parsed
     db.table_from_arrow(
@@ -260,27 +252,6 @@ def _normalise_phones(db: Database, region: str | None) -> tuple[str | None, boo
         ),
     )
     return region, inferred, without_region
-
-
-#: Below this many distinct values the library calls run in this process.
-PARALLEL_THRESHOLD = 40_000
-
-
-def map_distinct(func: Callable[[list[str], Any], list[T]], values: list[str], arg: Any) -> list[T]:
-    """Apply a whole-list function to distinct values, split over the CPU cores.
-
-    The email and phone libraries are pure Python; for large inputs the
-    distinct values are cut into one slice per core and handled in worker
-    processes (``spawn``, so DuckDB's threads are never forked).
-    """
-    workers = min(os.cpu_count() or 1, 8)
-    if len(values) < PARALLEL_THRESHOLD or workers < 2:
-        return func(values, arg)
-    size = -(-len(values) // workers)
-    chunks = [values[i : i + size] for i in range(0, len(values), size)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        parts = pool.map(func, chunks, [arg] * len(chunks))
-        return [item for part in parts for item in part]
 
 
 def canonical_email(raw: str, gmail_rules: bool) -> tuple[str, bool]:
@@ -312,7 +283,7 @@ def canonical_emails(raws: list[str], gmail_rules: bool) -> list[tuple[str, bool
 def _normalise_emails(db: Database, gmail_rules: bool) -> None:
     """``email_norm(raw, norm, valid)`` for each distinct written email."""
     raws = db.arrow("SELECT DISTINCT lower(raw) AS raw FROM vals_raw WHERE ident = 'email'").column("raw").to_pylist()
-    pairs = map_distinct(canonical_emails, raws, gmail_rules)
+    pairs = map_distinct("email", raws, gmail_rules)
     db.table_from_arrow(
         "email_norm",
         pa.table(
