@@ -503,7 +503,7 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
         pid=rec_p, src=src, row=row, role=role, sid=sid, ts=ts,
         c_ext=c_ext, c_em=c_em, c_ph=c_ph, c_dev=c_dev, c_psd=c_psd, c_mp=c_mp, c_wp=c_wp,
         c_ck=c_ck, c_idfa=c_idfa, c_fn=c_fn, c_ln=c_ln, c_city=c_city,
-        j=rng.integers(0, 1 << 20, N), tag=tag,
+        j=rng.integers(0, 1 << 20, N, dtype=np.int32), tag=tag.astype(np.int8),
         link_group=link_lab, reach_group=reach_lab,
         fam_partner=fam_partner[rec_p], xfer_partner=xfer_partner[rec_p], file_order=file_order,
     )
@@ -553,15 +553,19 @@ def _sql_list(values: list[str]) -> str:
 
 
 _M1, _M2, _GOLD = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0x9E3779B97F4A7C15)
-_B64 = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", np.uint8)
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: a bijection of uint64, so distinct keys give distinct words."""
     z = x + _GOLD
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+    t = np.empty_like(z)
+    for shift, mult in ((30, _M1), (27, _M2)):
+        np.right_shift(z, np.uint64(shift), out=t)
+        z ^= t
+        z *= mult
+    np.right_shift(z, np.uint64(31), out=t)
+    z ^= t
+    return z
 
 
 def _random_bytes(owner: np.ndarray, kind: int, seed: int, nbytes: int) -> np.ndarray:
@@ -599,11 +603,24 @@ def _uuid(b16: np.ndarray, upper: bool) -> np.ndarray:
     return out
 
 
-def _fcm(b: np.ndarray) -> np.ndarray:
-    """Firebase-style token: 22 chars, ':APA91b', 134 chars (base64url alphabet)."""
-    c = _B64[b[:, :156] & 63]
-    mid = np.broadcast_to(np.frombuffer(b":APA91b", np.uint8), (b.shape[0], 7))
-    return np.concatenate([c[:, :22], mid, c[:, 22:156]], axis=1)
+_B64_TABLE = bytes(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[i & 63] for i in range(256))
+
+
+def _b64chars(b: np.ndarray) -> np.ndarray:
+    """Bytes -> base64url characters (A-Z a-z 0-9 - _), one per byte (bytes.translate runs in C)."""
+    return np.frombuffer(np.ascontiguousarray(b).tobytes().translate(_B64_TABLE), np.uint8).reshape(b.shape)
+
+
+def _fcm(owner: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Firebase-style tokens (22 chars, ':APA91b', 134 chars, base64url), one per owner.
+
+    Drawn once per distinct owner from ``rng`` (so every record of an owner shows the
+    same token); 156 random characters do not collide in practice.
+    """
+    u, inv = np.unique(owner, return_inverse=True)
+    c = _b64chars(np.frombuffer(rng.bytes(u.size * 156), np.uint8).reshape(u.size, 156))
+    mid = np.broadcast_to(np.frombuffer(b":APA91b", np.uint8), (u.size, 7))
+    return np.concatenate([c[:, :22], mid, c[:, 22:]], axis=1)[inv.ravel()]
 
 
 def _string_column(n: int, idx: np.ndarray, chars: np.ndarray) -> pa.Array:
@@ -632,12 +649,13 @@ def _device_strings(persons: dict, rec: dict, seed: int) -> dict[str, pa.Array]:
     m = np.flatnonzero(rec["c_psd"] == 1)
     cols["psd"] = _string_column(n, m, _hex(_random_bytes(pid[m], 2, seed, 16)))
     own_ios = persons["is_ios"][pid]
+    rng = np.random.default_rng([seed, 13])
     m = np.flatnonzero(rec["c_mp"] == 1)
     mi, ma = m[own_ios[m]], m[~own_ios[m]]
     cols["mp_i"] = _string_column(n, mi, _hex(_random_bytes(pid[mi], 3, seed, 32)))  # APNs
-    cols["mp_a"] = _string_column(n, ma, _fcm(_random_bytes(pid[ma], 3, seed, 156)))  # FCM
+    cols["mp_a"] = _string_column(n, ma, _fcm(pid[ma], rng))  # FCM
     m = np.flatnonzero(rec["c_wp"] == 1)
-    cols["wp"] = _string_column(n, m, _fcm(_random_bytes(pid[m], 4, seed, 156)))
+    cols["wp"] = _string_column(n, m, _fcm(pid[m], rng))
     m = np.flatnonzero(rec["c_ck"] == 1)
     cols["ck"] = _string_column(n, m, _uuid(_random_bytes(pid[m], 5, seed, 16), False))
     m = np.flatnonzero(rec["c_idfa"] == 1)
@@ -720,8 +738,10 @@ def _unique_emails(con: duckdb.DuckDBPyConnection, persons: dict, seed: int) -> 
                                    "dk": dk[keys], "dv": dv[keys]}))
     con.execute(f"CREATE TEMP TABLE em AS {canon}")
     con.unregister("cand")
-    taken = con.sql("SELECT unnest(list(key ORDER BY key)[2:]) AS key FROM em GROUP BY c, dom HAVING count(*) > 1"
-                    ).fetchnumpy()["key"].astype(np.int64)
+    taken = con.sql("""
+        WITH dup AS (SELECT c, dom FROM em GROUP BY c, dom HAVING count(*) > 1)
+        SELECT key FROM em SEMI JOIN dup USING (c, dom)
+        QUALIFY row_number() OVER (PARTITION BY c, dom ORDER BY key) > 1""").fetchnumpy()["key"].astype(np.int64)
     taken.sort()  # the random draws below must not depend on DuckDB's output order
     con.register("taken", pa.table({"key": taken}))
     con.execute("CREATE TEMP TABLE settled AS SELECT c, dom FROM em ANTI JOIN taken USING (key)")
