@@ -32,6 +32,7 @@ class Database:
     def __init__(self, *, memory_limit: str | None = None, temp_dir: str | None = None) -> None:
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET preserve_insertion_order = true")
+        self.con.execute("SET enable_progress_bar = false")
         threads = os.cpu_count() or 1
         self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
