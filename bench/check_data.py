@@ -25,6 +25,13 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 PLACEHOLDERS = ["", "null", "none", "nil", "nan", "n/a", "na", "-", "--", "0", "unknown", "undefined", "test"]
 JUNK_LOCAL = ["test", "noemail", "no-email", "no_email", "nomail", "noreply", "no-reply", "none", "null"]
 
@@ -40,7 +47,7 @@ def _blocked(x: str) -> str:
 def check(folder: str | Path) -> list[str]:
     d = Path(folder)
     fmt = "parquet" if (d / "esputnik.parquet").exists() else "csv"
-    con = duckdb.connect()
+    con = _connect()
 
     def src(name: str, delim: str) -> str:
         if fmt == "parquet":

@@ -49,6 +49,16 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+#: bump when the same --records/--seed would give different files (bench/run.py --data reuses by it)
+GENERATOR_VERSION = 2
+
 ESPUTNIK_COLUMNS = [
     "Contact ID", "External ID", "Email", "Phone Number", "First Name", "Last Name", "City",
     "User Pseudo ID", "Device ID", "Mobile Push Token", "Web Push Token", "Cookie", "IDFA",
@@ -130,7 +140,8 @@ ROLE_NAMES = ["esputnik_registered", "mailchimp_member", "anonymous", "no_identi
 # person types
 REG, ANONP, NOIDP = 0, 1, 2
 # email modes
-EM_NONE, EM_ASIS, EM_UPPER, EM_CAP, EM_SPACES, EM_DOTS, EM_GOOGLEMAIL, EM_PLUS, EM_INVALID, EM_JUNK, EM_SECOND = range(11)
+(EM_NONE, EM_ASIS, EM_UPPER, EM_CAP, EM_SPACES, EM_DOTS, EM_GOOGLEMAIL, EM_PLUS, EM_INVALID, EM_JUNK,
+ EM_SECOND) = range(11)
 EM_MODE_NAMES = ["none", "as_is", "upper", "capitalised", "spaces", "gmail_dots", "googlemail",
                  "plus_tag", "invalid", "junk", "second_email"]
 # phone modes: 1..5 the five UA writings
@@ -297,6 +308,7 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
     is_ios[xfer_b] = is_ios[xfer_a]
     email_owner = np.arange(P)
     email_owner[fam_b] = fam_a  # B writes A's email
+    ln_idx[fam_b] = ln_idx[fam_a]  # and usually shares A's surname
     dev_owner = np.arange(P)
     dev_owner[xfer_b] = xfer_a  # B got A's phone: same device id
     fam_partner = np.full(P, -1, np.int64)
@@ -762,7 +774,8 @@ def _unique_emails(con: duckdb.DuckDBPyConnection, persons: dict, seed: int) -> 
         dv[taken] = rng.integers(0, 1 << 30, n)
         con.register("cand", pa.table({"key": taken, "fi": fi[pos], "li": li[pos], "pat": pat[pos],
                                        "dom": dom[pos], "dk": dk[taken], "dv": dv[taken]}))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE moved AS SELECT *, row_number() OVER (PARTITION BY c, dom ORDER BY key) AS rn FROM ({canon})")
+        con.execute("CREATE OR REPLACE TEMP TABLE moved AS SELECT *, "
+                    f"row_number() OVER (PARTITION BY c, dom ORDER BY key) AS rn FROM ({canon})")
         con.unregister("cand")
         taken = con.sql("SELECT key FROM moved WHERE rn > 1 OR (c, dom) IN (SELECT c, dom FROM settled)"
                         ).fetchnumpy()["key"].astype(np.int64)
@@ -781,13 +794,12 @@ def _unique_emails(con: duckdb.DuckDBPyConnection, persons: dict, seed: int) -> 
 
 def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads: int | None,
            quiet: bool) -> None:
-    con = duckdb.connect()
+    con = _connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET preserve_insertion_order = true")
     con.execute(_LOCAL_MACRO.format(fl=_sql_list([lat.lower() for _, lat in FIRST]),
                                     ll=_sql_list([lat.lower() for _, lat in LAST])))
-    P = persons["fn_idx"].size
     t = time.perf_counter()
 
     # 1. e-mail addresses must be unique on their gmail-canonical form.  Like people
@@ -847,7 +859,8 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
           WHEN c_em = {EM_CAP} THEN upper(loc[1]) || loc[2:] || '@' || upper(dd[1]) || dd[2:]
           WHEN c_em = {EM_SPACES} THEN ' ' || loc || '@' || dd || '  '
           WHEN c_em = {EM_DOTS} AND dd = 'gmail.com' THEN
-               (CASE WHEN contains(loc, '.') THEN replace(loc, '.', '') ELSE loc[1] || '.' || loc[2:] END) || '@gmail.com'
+               (CASE WHEN contains(loc, '.') THEN replace(loc, '.', '') ELSE loc[1] || '.' || loc[2:] END)
+               || '@gmail.com'
           WHEN c_em = {EM_GOOGLEMAIL} AND dd = 'gmail.com' THEN loc || '@googlemail.com'
           WHEN c_em = {EM_PLUS} AND dd = 'gmail.com' THEN loc || '+' || {_sql_list(PLUS_TAGS)}[tag + 1] || '@gmail.com'
           ELSE loc || '@' || dd
@@ -869,7 +882,8 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
           lname AS "Last Name",
           CASE WHEN c_city THEN {_sql_list(CITIES)}[city + 1] END AS "City",
           CASE c_psd WHEN 1 THEN psd WHEN 9 THEN 'null' END AS "User Pseudo ID",
-          CASE c_dev WHEN 1 THEN dev_i || dev_a WHEN 9 THEN {_sql_list(JUNK_DEVICE)}[(j // 1024) % 2 + 1] END AS "Device ID",
+          CASE c_dev WHEN 1 THEN dev_i || dev_a
+                     WHEN 9 THEN {_sql_list(JUNK_DEVICE)}[(j // 1024) % 2 + 1] END AS "Device ID",
           CASE WHEN c_mp = 1 THEN mp_i || mp_a END AS "Mobile Push Token",
           CASE WHEN c_wp = 1 THEN wp END AS "Web Push Token",
           CASE c_ck WHEN 1 THEN ck WHEN 9 THEN {_sql_list(JUNK_COOKIE)}[(j // 2048) % 2 + 1] END AS "Cookie",
@@ -932,7 +946,7 @@ def generate(records: int, seed: int, out: str | Path, fmt: str = "csv", threads
     _log(f"  decisions (numpy): {t1 - t0:.1f}s", quiet)
     render(persons, recs, out, fmt, seed, threads, quiet)
     t2 = time.perf_counter()
-    stats = {"seed": seed, "format": fmt, **stats,
+    stats = {"generator_version": GENERATOR_VERSION, "seed": seed, "format": fmt, **stats,
              "seconds": {"numpy": round(t1 - t0, 2), "write": round(t2 - t1, 2), "total": round(t2 - t0, 2)}}
     (out / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
     return stats

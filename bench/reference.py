@@ -29,6 +29,12 @@ from pathlib import Path
 import duckdb
 
 
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def _q(s: str | Path) -> str:
     return str(s).replace("'", "''")
 
@@ -52,7 +58,7 @@ def floor(files: list[str | Path], out: str | Path, threads: int | None = None) 
     t0 = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    con = _connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET preserve_insertion_order = true")  # row_number() OVER () = file order
@@ -68,7 +74,7 @@ def floor(files: list[str | Path], out: str | Path, threads: int | None = None) 
             COPY (SELECT '{_q(f.name)}' AS source, row_number() OVER () AS "row", *,
                          {em_sql} AS email_norm, {ph_sql} AS phone_norm
                   FROM {src})
-            TO '{_q(target)}' (FORMAT parquet, COMPRESSION zstd)""")
+            TO '{_q(target)}' (FORMAT parquet)""")
         rows += con.execute(f"SELECT count(*) FROM read_parquet('{_q(target)}')").fetchall()[0][0]
         written.append(str(target))
     con.close()
@@ -87,7 +93,7 @@ def cc(files: list[str | Path], out: str | Path, threads: int | None = None) -> 
     out = Path(out)
     res = floor(files, out / "floor", threads)
     t1 = time.perf_counter()
-    con = duckdb.connect()
+    con = _connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET preserve_insertion_order = true")

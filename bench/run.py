@@ -19,6 +19,7 @@ import os
 import platform
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -56,10 +57,14 @@ with open(out, "w") as f:
 def measure(cmd: list[str], workdir: Path, name: str, timeout: float | None = None) -> dict:
     """Run cmd via the wrapper; returns rc, wall_s, peak_rss_mb, cpu_s, log (path) and tail on failure."""
     res_path, log_path = workdir / f"{name}.measure.json", workdir / f"{name}.log"
+    # own process group, so a timeout can stop the wrapper and everything it started
+    proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, str(res_path), str(log_path), *cmd],
+                            start_new_session=True)
     try:
-        subprocess.run([sys.executable, "-c", _WRAPPER, str(res_path), str(log_path), *cmd],
-                       check=False, timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
         return {"rc": None, "error": f"timed out after {timeout}s", "log": str(log_path)}
     res = json.loads(res_path.read_text())
     res["log"] = str(log_path)
@@ -87,7 +92,8 @@ def ensure_data(size: int, fmt: str, seed: int, root: Path, log) -> tuple[Path, 
     if stats.exists():
         try:
             s = json.loads(stats.read_text())
-            if (s.get("records"), s.get("seed"), s.get("format")) == (size, seed, fmt) and \
+            if (s.get("records"), s.get("seed"), s.get("format"), s.get("generator_version")) == \
+                    (size, seed, fmt, generate.GENERATOR_VERSION) and \
                     all((d / f).exists() for f in (f"esputnik.{fmt}", f"mailchimp.{fmt}", "truth.csv")):
                 log(f"  reusing {d}")
                 return d, None
@@ -128,9 +134,12 @@ def bench_one(size: int, fmt: str, args, data_root: Path, work_root: Path, idmer
         cmd = [*idmerge, "run", *files, "--out", str(out), "--force", "--quiet", *args.idmerge_arg]
         log(f"  idmerge: {' '.join(shlex.quote(c) for c in cmd)}")
         m = measure(cmd, work, "idmerge", args.timeout)
-        row.update({"wall_s": _r(m.get("wall_s")), "records_per_s": _rate(size, m.get("wall_s")),
+        ok = m.get("rc") == 0
+        row.update({"wall_s": _r(m.get("wall_s")) if ok else None,
+                    "records_per_s": _rate(size, m.get("wall_s")) if ok else None,
                     "peak_rss_mb": _r(m.get("peak_rss_mb"), 1), "cpu_s": _r(m.get("cpu_s")), "rc": m.get("rc")})
-        if m.get("rc") != 0:
+        if not ok:
+            row["failed_after_s"] = _r(m.get("wall_s"))
             row["error"] = m.get("error")
             row["log"] = m.get("log")
             log(f"  idmerge failed (rc {m.get('rc')}):\n" + _indent(m.get("error") or ""))
@@ -145,8 +154,8 @@ def bench_one(size: int, fmt: str, args, data_root: Path, work_root: Path, idmer
             if report.exists():
                 try:
                     rep = json.loads(report.read_text())
-                    if isinstance(rep, dict) and isinstance(rep.get("timings"), dict):
-                        row["stages"] = rep["timings"]
+                    if isinstance(rep, dict) and isinstance(rep.get("timings_s"), dict):
+                        row["stages"] = rep["timings_s"]
                 except ValueError:
                     pass
         if not args.keep_output:
@@ -199,11 +208,15 @@ def table(rows: list[dict]) -> str:
             ("records_per_s", "rec/s", "{:,}"), ("peak_rss_mb", "peak MB", "{:,.0f}"),
             ("floor_s", "floor s", "{:.2f}"), ("cc_s", "cc s", "{:.2f}"),
             ("ratio_to_floor", "x floor", "{:.1f}"), ("ratio_to_cc", "x cc", "{:.1f}"),
-            ("precision", "precision", "{:.4f}"), ("recall", "recall", "{:.4f}"), ("f1", "F1", "{:.4f}")]
+            ("precision", "precision", "{:.4f}"), ("recall", "recall", "{:.4f}"), ("f1", "F1", "{:.4f}"),
+            ("cc_f1", "cc F1", "{:.4f}")]
     head = [c[1] for c in cols]
     body = []
     for r in rows:
-        body.append([("-" if r.get(k) is None else f.format(r[k])) for k, _, f in cols])
+        cells = [("-" if r.get(k) is None else f.format(r[k])) for k, _, f in cols]
+        if r.get("rc") not in (0, None) or "error" in r:
+            cells[2] = "FAILED"
+        body.append(cells)
     w = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
     line = lambda cells: "  ".join(c.rjust(w[i]) for i, c in enumerate(cells))  # noqa: E731
     return "\n".join([line(head), line(["-" * x for x in w])] + [line(b) for b in body])
@@ -267,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"results written to {args.json}")
     if missing_idmerge:
         return 2
-    return 1 if any(r.get("rc") not in (0, None) for r in rows) else 0
+    return 1 if any("error" in r for r in rows) else 0
 
 
 def _write_json(path: str, rows: list[dict], idmerge: list[str] | None) -> None:
