@@ -25,7 +25,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matchers.errors import ConfigError
 from matchers.identifiers import (
@@ -37,6 +37,9 @@ from matchers.identifiers import (
     UPDATED_AT,
     Kind,
 )
+
+if TYPE_CHECKING:
+    from matchers.check import CheckSettings
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Config:
     over_shared: int = DEFAULT_OVER_SHARED
     gmail_rules: bool = True
     columns: dict[str, str] = field(default_factory=dict)
+    #: Thresholds of ``idmerge check`` from the ``[check]`` table (None: the defaults).
+    check: CheckSettings | None = None
 
     def identifier(self, name: str) -> Identifier:
         for ident in self.identifiers:
@@ -82,7 +87,7 @@ class Config:
         return next((i.name for i in self.identifiers if i.kind == "key"), None)
 
 
-_TOP_KEYS = {"region", "over_shared", "gmail_rules", "priority", "columns", "identifiers"}
+_TOP_KEYS = {"region", "over_shared", "gmail_rules", "priority", "columns", "identifiers", "check"}
 _IDENT_KEYS = {"kind", "limit", "blocked", "blocked_patterns"}
 
 
@@ -197,12 +202,20 @@ def _parse(path: Path) -> Config:
                 f"[columns] maps {header!r} to unknown {target!r}; use an identifier, {UPDATED_AT} or ignore",
             )
 
+    check = None
+    if "check" in data:
+        # Imported here: matchers.check builds on the pipeline, which imports this module.
+        from matchers.check import parse_check_table
+
+        check = parse_check_table(data["check"], path, list(idents))
+
     return Config(
         identifiers=tuple(idents[n] for n in order),
         region=normalise_region(region, f"{path}: region") if region else None,
         over_shared=over_shared,
         gmail_rules=gmail_rules,
         columns=dict(columns),
+        check=check,
     )
 
 
