@@ -6,7 +6,6 @@ Tables these functions read and write:
 - ``uv(rec, ident, norm)``: usable values (status ``ok``, not moved away);
 - ``grp(rec, gid)``: the group each record is in; ``gid`` is always the
   smallest ``rec`` of the group, so it is also a member record;
-- ``gval(gid, ident, norm)``: the distinct usable values each group holds;
 - ``notes(kind, ident, norm)``: values reported by the linking stages;
 - ``limits(ident, lim)``: the limit of each identifier.
 """
@@ -48,7 +47,7 @@ def group_count(db: Database) -> int:
 
 
 def refresh_group_values(db: Database) -> None:
-    """Rebuild ``gval`` after groups merged or values moved."""
+    """``gval(gid, ident, norm)``: the distinct usable values each group holds."""
     db.run(
         """CREATE OR REPLACE TABLE gval AS
         SELECT DISTINCT g.gid, u.ident, u.norm FROM uv u JOIN grp g USING (rec)"""
@@ -67,7 +66,10 @@ def failing_candidates(db: Database, key: str | None, *, strict_key: bool) -> No
     key_test = f"merged.ident = {lit(key)} AND merged.n > 1" if (key and strict_key) else "false"
     db.run(
         f"""CREATE OR REPLACE TABLE verdict AS
-        WITH gv AS (SELECT c.cid, c.gid, v.ident, v.norm FROM cand c JOIN gval v USING (gid)),
+        WITH gv AS (
+            SELECT DISTINCT c.cid, c.gid, u.ident, u.norm
+            FROM cand c JOIN grp g ON g.gid = c.gid JOIN uv u ON u.rec = g.rec
+        ),
         part AS (
             SELECT cid, ident, max(n) AS m
             FROM (SELECT cid, gid, ident, count(*) AS n FROM gv GROUP BY ALL) GROUP BY ALL

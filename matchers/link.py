@@ -52,10 +52,9 @@ def link_keys(db: Database, config: Config) -> int:
 def link_identifier(db: Database, config: Config, name: str) -> int:
     """One personal or source-key step; returns how many groups it merged away."""
     before = graph.group_count(db)
-    graph.refresh_group_values(db)
     db.run(
         """CREATE OR REPLACE TABLE edges AS
-        WITH e AS (SELECT DISTINCT gid, norm FROM gval WHERE ident = ?)
+        WITH e AS (SELECT DISTINCT g.gid, u.norm FROM uv u JOIN grp g USING (rec) WHERE u.ident = ?)
         SELECT * FROM e WHERE norm IN (SELECT norm FROM e GROUP BY norm HAVING count(*) > 1)""",
         [name],
     )

@@ -23,7 +23,7 @@ from matchers import columns as column_names
 from matchers.config import Config
 from matchers.db import Database, lit, q
 from matchers.identifiers import OTHER_SEPARATOR, UPDATED_AT
-from matchers.load import Source
+from matchers.load import FILE_STRIDE, Source
 from matchers.workers import map_distinct
 
 #: strptime formats tried for ``updated_at`` besides ISO 8601 (most specific first).
@@ -125,7 +125,8 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
     union = " UNION ALL ".join(parts)
     db.run(
         f"""CREATE OR REPLACE TABLE vals_raw AS
-        SELECT rec, ident, min(col) AS col, trim(raw) AS raw
+        SELECT rec, ident, min(col) AS col, trim(raw) AS raw,
+               CASE WHEN ident = 'phone' THEN {_phone_clean("trim(raw)")} END AS clean
         FROM ({union}) WHERE nullif(trim(raw), '') IS NOT NULL
         GROUP BY rec, ident, trim(raw)"""
     )
@@ -134,32 +135,28 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
     _normalise_emails(db, config.gmail_rules)
     region, inferred, without_region = _normalise_phones(db, config.region)
     in_list = ", ".join(lit(n) for n in source_keys) or "NULL"
+    names = "[" + ", ".join(lit(s.name) for s in sources) + "]"
+    # Each kind of value meets only its own lookup table; several writings of
+    # one value in one record (two columns) collapse to one row.
     db.run(
         f"""CREATE OR REPLACE TABLE vals AS
         SELECT rec, ident, norm, arg_min(raw, col) AS raw, min(col) AS col, bool_and(valid) AS valid,
             any_value(national) AS national
         FROM (
-        SELECT v.rec, v.ident, v.col, v.raw, p.national,
-            CASE
-                WHEN v.ident = 'email' THEN coalesce(e.norm, lower(v.raw))
-                WHEN v.ident = 'phone' THEN coalesce(p.norm, v.raw)
-                WHEN v.ident IN ({in_list}) THEN
-                    CASE WHEN regexp_matches(v.raw, {lit(PREFIXED_SOURCE_KEY)}) THEN v.raw
-                         ELSE r.source || ':' || v.raw END
-                ELSE v.raw
-            END AS norm,
-            CASE
-                WHEN v.ident = 'email' THEN coalesce(e.valid, false)
-                WHEN v.ident = 'phone' THEN coalesce(p.valid, false)
-                ELSE true
-            END AS valid
-        FROM vals_raw v
-        JOIN recs r USING (rec)
-        LEFT JOIN email_norm e ON v.ident = 'email' AND e.raw = lower(v.raw)
-        LEFT JOIN phone_norm p ON v.ident = 'phone' AND p.clean = {_phone_clean("v.raw")}
+            SELECT v.rec, v.ident, v.col, v.raw, coalesce(e.norm, lower(v.raw)) AS norm,
+                   coalesce(e.valid, false) AS valid, NULL::VARCHAR AS national
+            FROM vals_raw v LEFT JOIN email_norm e ON e.raw = lower(v.raw) WHERE v.ident = 'email'
+            UNION ALL
+            SELECT v.rec, v.ident, v.col, v.raw, coalesce(p.norm, v.raw), coalesce(p.valid, false), p.national
+            FROM vals_raw v LEFT JOIN phone_norm p ON p.clean = v.clean WHERE v.ident = 'phone'
+            UNION ALL
+            SELECT rec, ident, col, raw,
+                CASE WHEN ident NOT IN ({in_list}) OR regexp_matches(raw, {lit(PREFIXED_SOURCE_KEY)}) THEN raw
+                     ELSE {names}[(rec // {FILE_STRIDE}) + 1] || ':' || raw END,
+                true, NULL
+            FROM vals_raw WHERE ident NOT IN ('email', 'phone')
         )
-        GROUP BY rec, ident, norm
-        ORDER BY rec, ident, norm"""
+        GROUP BY rec, ident, norm"""
     )
     db.run("DROP TABLE vals_raw")
     return NormaliseResult(region, inferred, 0, without_region)
@@ -167,11 +164,10 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
 
 def _phone_clean(expr: str) -> str:
     """Digits and a leading plus; ``00`` before a country code reads as ``+``."""
-    digits = f"regexp_replace({expr}, '[^0-9+]', '', 'g')"
+    digits = f"regexp_replace({expr}, '[^0-9]', '', 'g')"
     return (
-        f"CASE WHEN starts_with(ltrim({expr}), '+') THEN '+' || regexp_replace({digits}, '[+]', '', 'g') "
-        f"WHEN starts_with({digits}, '00') THEN '+' || substr(regexp_replace({digits}, '[+]', '', 'g'), 3) "
-        f"ELSE regexp_replace({digits}, '[+]', '', 'g') END"
+        f"CASE WHEN starts_with({expr}, '+') THEN '+' || {digits} "
+        f"WHEN starts_with({digits}, '00') THEN '+' || substr({digits}, 3) ELSE {digits} END"
     )
 
 
@@ -210,9 +206,8 @@ def _normalise_phones(db: Database, region: str | None) -> tuple[str | None, boo
     parsed with that region. Returns (region, inferred, numbers left without one).
     """
     table = db.arrow(
-        f"""SELECT clean, count(*) FILTER (WHERE starts_with(raw, '+')) AS plus_cells
-        FROM (SELECT raw, {_phone_clean("raw")} AS clean FROM vals_raw WHERE ident = 'phone')
-        GROUP BY clean ORDER BY clean"""
+        """SELECT clean, count(*) FILTER (WHERE starts_with(raw, '+')) AS plus_cells
+        FROM vals_raw WHERE ident = 'phone' GROUP BY clean ORDER BY clean"""
     )
     cleans: list[str] = table.column("clean").to_pylist()
     plus_cells: list[int] = table.column("plus_cells").to_pylist()

@@ -67,7 +67,6 @@ def own_identifier(db: Database, config: Config, name: str) -> int:
     )
     if not db.one("SELECT count(*) FROM edges"):
         return before - graph.group_count(db)
-    graph.refresh_group_values(db)
     graph.components(db, "edges")
     db.run(
         """CREATE OR REPLACE TABLE owners AS

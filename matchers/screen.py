@@ -49,14 +49,16 @@ def _sql_list(values: tuple[str, ...] | list[str]) -> str:
     return "(" + ", ".join(lit(v) for v in values) + ")" if values else "(NULL)"
 
 
-def _repeated(expr: str) -> str:
+def _alnum(expr: str) -> str:
+    return f"lower(regexp_replace({expr}, '[^\\p{{L}}\\p{{N}}]', '', 'g'))"
+
+
+def _repeated(alnum: str) -> str:
     """Four or more letters/digits, all the same (case-insensitive), once the rest is removed."""
-    alnum = f"lower(regexp_replace({expr}, '[^\\p{{L}}\\p{{N}}]', '', 'g'))"
     return f"(length({alnum}) >= 4 AND {alnum} = repeat(left({alnum}, 1), length({alnum})))"
 
 
-def _sequential(expr: str) -> str:
-    digits = f"regexp_replace({expr}, '[^0-9]', '', 'g')"
+def _sequential(digits: str) -> str:
     return (
         f"(length({digits}) >= 6 AND (strpos({lit(ASCENDING)}, {digits}) > 0 "
         f"OR strpos({lit(DESCENDING)}, {digits}) > 0))"
@@ -65,14 +67,14 @@ def _sequential(expr: str) -> str:
 
 def placeholder_expr() -> str:
     """SQL true for a ``vals`` row whose value is a placeholder (reported lower-cased)."""
-    return f"(lower(raw) IN {_sql_list(PLACEHOLDERS)} OR {_repeated('raw')})"
+    return f"(lower(raw) IN {_sql_list(PLACEHOLDERS)} OR {_repeated(_alnum('raw'))})"
 
 
 def blocked_expr(config: Config) -> str:
     """SQL that is true for a ``vals`` row whose value is a placeholder or junk."""
     email_local = "split_part(norm, '@', 1)"
     email_domain = "lower(string_split(norm, '@')[-1])"
-    generic = placeholder_expr()
+    generic = f"(lower(raw) IN {_sql_list(PLACEHOLDERS)} OR {_repeated('alnum')})"
     email = (
         f"(ident = 'email' AND ({email_local} IN {_sql_list(JUNK_EMAIL_LOCALS)} "
         f"OR {email_domain} IN {_sql_list(JUNK_EMAIL_DOMAINS)} "
@@ -81,7 +83,7 @@ def blocked_expr(config: Config) -> str:
     # A number whose subscriber part is one repeated digit (+380 00 000 00 00)
     # is as much a placeholder as 0000000000, so the national part is checked too.
     phone = (
-        f"(ident = 'phone' AND ({_sequential('raw')} OR coalesce({_sequential('national')}, false) "
+        f"(ident = 'phone' AND ({_sequential('digits')} OR coalesce({_sequential('national')}, false) "
         f"OR coalesce({_repeated('national')}, false)))"
     )
     users = []
@@ -102,13 +104,18 @@ def blocked_expr(config: Config) -> str:
 
 def screen_values(db: Database, config: Config) -> None:
     """Set ``vals.status`` for every value."""
+    # The letters-and-digits and digits-only forms are computed once per row.
     db.run(
         f"""CREATE OR REPLACE TABLE vals AS
-        SELECT * EXCLUDE (national),
+        SELECT * EXCLUDE (national, alnum, digits),
             CASE WHEN {blocked_expr(config)} THEN 'blocked'
                  WHEN NOT valid THEN 'invalid'
                  ELSE 'ok' END AS status
-        FROM vals ORDER BY rec, ident, norm"""
+        FROM (
+            SELECT *, {_alnum("raw")} AS alnum,
+                   CASE WHEN ident = 'phone' THEN regexp_replace(raw, '[^0-9]', '', 'g') END AS digits
+            FROM vals
+        )"""
     )
     key = config.key
     if key is None:

@@ -55,7 +55,7 @@ def assign_contacts(db: Database, config: Config, sources: list[Source]) -> None
             SELECT ident, norm FROM gval GROUP BY ident, norm HAVING count(*) = 1
         ),
         anchors AS (
-            SELECT gv.gid, min(lpad(p.prio::VARCHAR, 4, '0') || chr(31) || gv.ident || chr(31) || gv.norm) AS anchor
+            SELECT gv.gid, arg_min(gv.ident || chr(31) || gv.norm, {{'p': p.prio, 'k': gv.norm}}) AS anchor
             FROM gval gv JOIN unique_vals USING (ident, norm) JOIN prio p USING (ident)
             GROUP BY gv.gid
         ),
@@ -144,24 +144,36 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
             SELECT gid, ident, norm, arg_max(raw, recency) AS raw, bool_or(valid) AS valid,
                    bool_or(usable) AS usable, max(recency) AS newest
             FROM v GROUP BY gid, ident, norm
+        ),
+        w AS (
+            SELECT gid, ident, norm, newest, usable,
+                CASE
+                    WHEN ident = 'phone' AND valid AND NOT starts_with(raw, '+') THEN norm
+                    WHEN ident IN ({sk_list}) AND usable THEN norm
+                    ELSE raw
+                END AS out
+            FROM d
         )
-        SELECT gid, ident, norm, newest, usable,
-            CASE
-                WHEN ident = 'phone' AND valid AND NOT starts_with(raw, '+') THEN norm
-                WHEN ident IN ({sk_list}) AND usable THEN norm
-                ELSE raw
-            END AS out,
-            coalesce(norm = arg_max(norm, newest) FILTER (WHERE usable) OVER (PARTITION BY gid, ident), false)
-                AS is_primary
-        FROM d"""
+        -- The primary value is the newest usable one (ties by value, so the
+        -- choice is total); the others follow newest first.
+        SELECT gid, ident,
+            arg_max(out, {{'n': newest, 'k': norm}}) FILTER (WHERE usable) AS primary_out,
+            arg_max(norm, {{'n': newest, 'k': norm}}) FILTER (WHERE usable) AS primary_norm,
+            list({{'n': newest, 'k': norm, 'o': out}}) AS all_values
+        FROM w GROUP BY gid, ident"""
+    )
+    db.run(
+        f"""CREATE OR REPLACE TABLE cvals AS
+        SELECT gid, ident, primary_out,
+            nullif(array_to_string(list_transform(
+                list_filter(list_sort(all_values, 'DESC'), lambda x: x.k IS DISTINCT FROM primary_norm),
+                lambda x: x.o), {lit(OTHER_SEPARATOR)}), '') AS others
+        FROM cvals"""
     )
     pivots = []
     for name in lay.identifiers:
-        pivots.append(f"max(out) FILTER (WHERE ident = {lit(name)} AND is_primary) AS {q(name)}")
-        pivots.append(
-            f"string_agg(out, {lit(OTHER_SEPARATOR)} ORDER BY newest DESC, norm) "
-            f"FILTER (WHERE ident = {lit(name)} AND NOT is_primary) AS {q(name + OTHER_SUFFIX)}"
-        )
+        pivots.append(f"max(primary_out) FILTER (WHERE ident = {lit(name)}) AS {q(name)}")
+        pivots.append(f"max(others) FILTER (WHERE ident = {lit(name)}) AS {q(name + OTHER_SUFFIX)}")
     db.run(
         f"""CREATE OR REPLACE TABLE cid_vals AS
         SELECT gid{"".join(", " + p for p in pivots)} FROM cvals GROUP BY gid"""

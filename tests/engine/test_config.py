@@ -83,7 +83,7 @@ def test_region_from_config(tmp_path: Path) -> None:
     [
         (
             "colour = 1\n",
-            "unknown key 'colour' in the config; allowed keys: columns, gmail_rules, identifiers, "
+            "unknown key 'colour' in the config; allowed keys: check, columns, gmail_rules, identifiers, "
             "over_shared, priority, region",
         ),
         (
