@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from cli import check as check_command
 from cli import run as run_command
 from cli.console import err
 from matchers import __version__
@@ -36,5 +37,6 @@ def main(
 
 
 app.command("run")(run_command.run)
+app.command("check")(check_command.check)
 
 __all__ = ["app", "err"]
