@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cli import check as check_command
+from cli import explain as explain_command
 from cli import run as run_command
 from cli.console import err
 from matchers import __version__
@@ -38,5 +39,6 @@ def main(
 
 app.command("run")(run_command.run)
 app.command("check")(check_command.check)
+app.command("explain")(explain_command.explain)
 
 __all__ = ["app", "err"]

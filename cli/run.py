@@ -39,8 +39,12 @@ def run(
     skip_bad_rows: Annotated[
         bool, typer.Option("--skip-bad-rows", help="Set malformed rows aside in rejects.csv instead of stopping.")
     ] = False,
+    no_html: Annotated[bool, typer.Option("--no-html", help="Do not write report.html.")] = False,
+    show_values: Annotated[
+        bool, typer.Option("--show-values", help="Show identifier values unmasked in report.html.")
+    ] = False,
 ) -> None:
-    """Merge duplicate contacts of FILES and write contacts, membership, findings and report.json."""
+    """Merge duplicate contacts of FILES and write contacts, membership, findings, links, report.json and .html."""
     started = time.perf_counter()
     options = RunOptions(
         out=out_dir,
@@ -51,6 +55,8 @@ def run(
         encoding=encoding,
         delimiter=delimiter,
         skip_bad_rows=skip_bad_rows,
+        html=not no_html,
+        show_values=show_values,
     )
     update, stop = progress_printer(not quiet)
     with user_errors():

@@ -21,6 +21,7 @@ from typing import Any
 from matchers import __version__, graph
 from matchers.config import Config, describe, load_config
 from matchers.db import Database
+from matchers.html_report import build_html
 from matchers.link import link_identifier, link_keys
 from matchers.load import LoadOptions, Source, load_sources
 from matchers.normalise import build_records, build_values
@@ -48,6 +49,10 @@ class RunOptions:
     skip_bad_rows: bool = False
     memory_limit: str | None = None
     temp_dir: Path | None = None
+    #: Write report.html next to the other outputs.
+    html: bool = True
+    #: Show identifier values unmasked in report.html.
+    show_values: bool = False
 
 
 @dataclass
@@ -152,7 +157,12 @@ def run(paths: list[Path], options: RunOptions, progress: Progress = _no_progres
     timings = dict(resolution.timings)
     report = build_report(resolution, timings, started)
     try:
-        outputs = write_outputs(resolution.db, options.out, fmt, report, resolution.sources)
+        html = (
+            build_html(resolution.db, report, out=options.out, show_values=options.show_values)
+            if options.html
+            else None
+        )
+        outputs = write_outputs(resolution.db, options.out, fmt, report, resolution.sources, html)
     finally:
         resolution.db.close()
     timings["write"] = round(time.perf_counter() - write_started, 3)

@@ -14,16 +14,18 @@ from typing import Any, Literal
 
 from matchers.db import Database, lit, q
 from matchers.errors import OutputError
+from matchers.explain import LINKS, links_query
 from matchers.load import Source
 
 Format = Literal["csv", "parquet"]
-OUTPUT_STEMS = ("contacts", "membership", "findings")
+OUTPUT_STEMS = ("contacts", "membership", "findings", LINKS)
 REPORT = "report.json"
+HTML_REPORT = "report.html"
 REJECTS = "rejects.csv"
 
 
 def output_names(fmt: Format) -> list[str]:
-    return [f"{stem}.{fmt}" for stem in OUTPUT_STEMS] + [REPORT, REJECTS]
+    return [f"{stem}.{fmt}" for stem in OUTPUT_STEMS] + [REPORT, HTML_REPORT, REJECTS]
 
 
 def check_output_dir(out: Path, *, force: bool) -> None:
@@ -71,8 +73,15 @@ def copy_table(db: Database, query: str, path: Path, fmt: Format) -> None:
     db.run(f"COPY ({query}) TO {lit(str(path))} ({options})")
 
 
-def write_outputs(db: Database, out: Path, fmt: Format, report: dict[str, Any], sources: list[Source]) -> list[Path]:
-    """Write contacts, membership, findings, report.json (and rejects.csv)."""
+def write_outputs(
+    db: Database,
+    out: Path,
+    fmt: Format,
+    report: dict[str, Any],
+    sources: list[Source],
+    html: str | None = None,
+) -> list[Path]:
+    """Write contacts, membership, findings, links, report.json, report.html (unless None) and rejects.csv."""
     written: list[Path] = []
     with AtomicWriter(out) as writer:
         copy_table(db, "SELECT * FROM contacts ORDER BY contact_id", writer.temp(f"contacts.{fmt}"), fmt)
@@ -83,6 +92,7 @@ def write_outputs(db: Database, out: Path, fmt: Format, report: dict[str, Any], 
             fmt,
         )
         copy_table(db, "SELECT * FROM findings", writer.temp(f"findings.{fmt}"), fmt)
+        copy_table(db, links_query(), writer.temp(f"{LINKS}.{fmt}"), fmt)
         rejected = [s for s in sources if s.rejected]
         if rejected:
             parts = " UNION ALL ".join(
@@ -98,5 +108,10 @@ def write_outputs(db: Database, out: Path, fmt: Format, report: dict[str, Any], 
             )
         report_path = writer.temp(REPORT)
         report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if html is not None:
+            writer.temp(HTML_REPORT).write_text(html, encoding="utf-8")
         written = [final for _, final in writer.pending]
+    if html is None:
+        # A report.html of an earlier run (--force, --no-html) would describe other data.
+        (out / HTML_REPORT).unlink(missing_ok=True)
     return written
