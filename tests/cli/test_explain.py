@@ -6,8 +6,12 @@ Every test runs the real commands on real files in ``tmp_path``.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.cli.conftest import Idmerge, Outcome, plain
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = [ROOT / "sample_data" / "esputnik_export.csv", ROOT / "sample_data" / "mailchimp_export.csv"]
 
 #: MATCHING.md worked example 6: the email step joins rows 2 and 3; the phone then meets E1 and E2.
 EXAMPLE_6 = "external_id,email,phone\nE1,,+380671234567\n,a@x.com,0671234567\nE2,a@x.com,\n"
@@ -126,3 +130,27 @@ def test_explain_has_help_and_is_listed(idmerge: Idmerge) -> None:
     assert "explain" in plain(idmerge.invoke("--help").stdout)
     run_help = plain(idmerge.invoke("run", "--help").stdout)
     assert "--no-html" in run_help and "--show-values" in run_help
+
+
+def test_readme_example_is_what_explain_prints_on_the_sample_data(idmerge: Idmerge) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Explain a result", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    command = example[0].removeprefix("$ idmerge ").replace('"050 111 22 33"', "050 111 22 33")
+    assert command == "explain result 050 111 22 33"
+    idmerge.run(*SAMPLES, "-q", out=idmerge.tmp / "result").ok()
+    printed = explained(idmerge, str(idmerge.tmp / "result"), "050 111 22 33").ok().stdout.splitlines()
+    shown = example[1 : example.index("...")]
+    assert printed[: len(shown)] == shown
+
+
+def test_explain_and_the_report_options_are_documented() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Explain a result", 1)[1].split("\n## ", 1)[0]
+    for word in ("idmerge explain", "--json", "--no-html", "--show-values", "docs/report.png", "docs/explain.md"):
+        assert word in section, word
+    assert "`links.csv`" in readme and "`report.html`" in readme
+    docs = (ROOT / "docs" / "explain.md").read_text(encoding="utf-8")
+    for word in ("SOURCE:ROW", "--json", "--no-html", "--show-values", "`status`", "Exit codes"):
+        assert word in docs, word
+    assert (ROOT / "docs" / "report.png").stat().st_size < 300_000
