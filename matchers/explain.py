@@ -48,7 +48,7 @@ import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
-from matchers.db import Database, lit
+from matchers.db import Database, lit, q
 from matchers.errors import IdmergeError, InputError
 from matchers.normalise import PREFIXED_SOURCE_KEY, canonical_email, parse_phones
 from matchers.report import FINDING_KINDS
@@ -86,12 +86,15 @@ def links_query(*, ordered: bool = True) -> str:
     ``moved_vals``, ``prio``); ordered by record, then identifier priority.
     """
     value = f"CASE WHEN v.status = 'blocked' AND {placeholder_expr()} THEN lower(v.raw) ELSE v.norm END"
-    select = f"""SELECT r.source, r."row", v.ident AS identifier, {value} AS value,
+    # DISTINCT: two writings of one placeholder in one record (N/A, n/a) are one value.
+    select = f"""SELECT source, "row", identifier, value, status FROM (
+        SELECT DISTINCT v.rec, p.prio, r.source, r."row", v.ident AS identifier, {value} AS value,
             CASE WHEN m.rec IS NOT NULL THEN 'moved' ELSE v.status END AS status
         FROM vals v JOIN recs r USING (rec) JOIN prio p USING (ident)
         LEFT JOIN (SELECT DISTINCT rec, ident, norm FROM moved_vals) m
-            ON m.rec = v.rec AND m.ident = v.ident AND m.norm = v.norm"""
-    return select + "\n        ORDER BY v.rec, p.prio, value" if ordered else select
+            ON m.rec = v.rec AND m.ident = v.ident AND m.norm = v.norm
+        )"""
+    return select + " ORDER BY rec, prio, value" if ordered else select
 
 
 # --- settings of a result ---------------------------------------------------------------------
@@ -699,7 +702,7 @@ def _fields(db: Database, settings: ResultSettings) -> dict[str, dict[str, str]]
     ] + (["updated_at"] if "updated_at" in columns else [])
     if not wanted:
         return {}
-    select = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in wanted)
+    select = ", ".join(f"CAST({q(c)} AS VARCHAR)" for c in wanted)
     fields: dict[str, dict[str, str]] = {}
     for row in db.rows(
         f"SELECT contact_id, {select} FROM x_contacts WHERE contact_id IN (SELECT contact_id FROM e_cids)"

@@ -343,10 +343,14 @@ def _contact_section(explanation: ContactExplanation, out: Path, show: Show) -> 
     )
 
 
-def _value_section(n: int, row: tuple[str, str | None, str, int, int, str], out: Path, show: Show) -> str:
+def _value_section(
+    n: int, row: tuple[str, str | None, str, int, int, str], out: Path, show: Show, sections: set[str]
+) -> str:
     kind, identifier, value, records, contacts, ids = row
     listed = [c for c in ids.split(";") if c][:5]
-    links = ", ".join(f"<code>{_e(c)}</code>" for c in listed)
+    links = ", ".join(
+        f'<a href="#c-{_e(c)}"><code>{_e(c)}</code></a>' if c in sections else f"<code>{_e(c)}</code>" for c in listed
+    )
     more = f" and {_n(contacts - len(listed))} more" if contacts > len(listed) else ""
     # The command names the value only where the page may show it; else its first contact.
     query = value if show(identifier, value) == value else listed[0] if listed else None
@@ -490,7 +494,7 @@ that were seen with many contacts but did not join them.</p>
 <p class="muted">Why each of the contacts above is one contact (the chain of links, highest-priority identifier
 first) and what was kept apart from it. The command gives the full explanation.</p>
 {"".join(_contact_section(x, out, show) for x in explained)}
-{"".join(_value_section(n, row, out, show) for n, row in enumerate(shared, 1))}
+{"".join(_value_section(n, row, out, show, {x.contact_id for x in explained}) for n, row in enumerate(shared, 1))}
 </section>
 <section id="settings"><h2>Inputs and settings</h2>
 <table><thead><tr><th>file</th><th>format</th><th>encoding</th><th>delimiter</th><th class="num">records</th>

@@ -323,3 +323,15 @@ def test_sample_data_scenarios_name_their_link_or_finding(tmp_path: Path) -> Non
     assert links_of(guest) == {("27", "system_id", "esputnik_export.csv:104827357", "28")}
     assert sorted(k.kind for k in guest.kept_apart) == ["conflict", "conflict"]
     assert only(explain(out, "esputnik_export.csv:40")).kept_apart[0].kind == "no_identifier"
+
+
+def test_one_placeholder_written_two_ways_in_one_record_is_one_links_row(tmp_path: Path) -> None:
+    header = ["external_id", "device_id", "Device ID"]
+    result = resolve_rows(tmp_path, [{"external_id": "E1", "device_id": "N/A", "Device ID": "n/a"}], header=header)
+    links = read_csv(result.out / "links.csv")
+    assert [(r["identifier"], r["value"], r["status"]) for r in links] == [
+        ("external_id", "E1", "ok"),
+        ("device_id", "n/a", "blocked"),
+    ]
+    [match] = explain(result.out, "n/a").matches
+    assert (match.identifier, match.records) == ("device_id", 1)
