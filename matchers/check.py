@@ -694,7 +694,8 @@ class CheckReport:
 
 
 def load_baseline(path: Path) -> dict[str, float]:
-    """The measured figure of every check in the JSON of an earlier ``idmerge check --json``."""
+    """The measured figure of every check in the JSON of an earlier ``idmerge check --json``,
+    or in the ``report.json`` of an earlier ``idmerge run``."""
     how = f"create one with idmerge check FILE... --json {path}"
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -707,7 +708,13 @@ def load_baseline(path: Path) -> dict[str, float]:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ConfigError(f"{path}: not a JSON file; give --baseline the JSON of an earlier check ({how})") from None
     if isinstance(data, dict) and data.get("tool") == "idmerge" and "summary" in data and "checks" not in data:
-        raise ConfigError(f"{path}: is the report of idmerge run, not of idmerge check; {how}")
+        # report.json of idmerge run: it carries the same figures under "quality".
+        quality = data.get("quality")
+        if not isinstance(quality, dict) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in quality.values()
+        ):
+            raise ConfigError(f"{path}: is a report of idmerge run with no check figures (an older version); {how}")
+        return {str(name): float(value) for name, value in quality.items()}
     checks = data.get("checks") if isinstance(data, dict) and data.get("command") == "check" else None
     if not isinstance(checks, list):
         raise ConfigError(f"{path}: not the JSON of idmerge check; {how}")

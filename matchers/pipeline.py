@@ -169,6 +169,13 @@ def run(paths: list[Path], options: RunOptions, progress: Progress = _no_progres
     return RunResult(resolution.summary, resolution.sources, outputs, timings, report)
 
 
+def quality_figures(resolution: Resolution) -> dict[str, float]:
+    """The figure of every ``idmerge check`` check, so a run's report can serve as a check baseline."""
+    from matchers.check import measure  # check builds on this module
+
+    return {name: figure.value for name, figure in measure(resolution).figures.items()}
+
+
 def build_report(resolution: Resolution, timings: dict[str, float], started: float) -> dict[str, Any]:
     """report.json's content: figures, inputs, settings, version and timings."""
     return {
@@ -188,5 +195,6 @@ def build_report(resolution: Resolution, timings: dict[str, float], started: flo
             for s in resolution.sources
         ],
         "settings": describe(resolution.config),
+        "quality": quality_figures(resolution),
         "timings_s": {**timings, "total_before_write": round(time.perf_counter() - started, 3)},
     }

@@ -464,11 +464,26 @@ def test_baseline_fails_only_on_regressions(check: Check) -> None:
     )
 
 
+def test_report_of_an_earlier_run_serves_as_baseline(check: Check) -> None:
+    before = check.file("before.csv", DIRTY)
+    ran = check.idmerge.run(before, "--region", "UA", "--quiet")
+    assert ran.result.exit_code == 0
+    baseline = ran.out / "report.json"
+    assert check(before, "--region", "UA", "--baseline", baseline, "-q").exit_code == 0
+
+    worse = check.file("after.csv", DIRTY + ",,+380501112233,,\n")
+    result = check(worse, "--region", "UA", "--baseline", baseline)
+    assert result.exit_code == 1
+    assert "duplicate_rate: 2 of 8 records (25%) merge into another contact; worse than the baseline (14.29%)" in lines(
+        result.stdout
+    )
+
+
 def test_baseline_errors_exit_2(check: Check) -> None:
     src = check.file("clean.csv", CLEAN)
     run_report = check.file("report.json", json.dumps({"tool": "idmerge", "summary": {}}))
     assert check.usage_error(src, "--baseline", run_report) == (
-        f"Error: {run_report}: is the report of idmerge run, not of idmerge check; "
+        f"Error: {run_report}: is a report of idmerge run with no check figures (an older version); "
         f"create one with idmerge check FILE... --json {run_report}"
     )
     missing = check.tmp / "nope.json"

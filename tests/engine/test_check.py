@@ -482,7 +482,10 @@ def test_bad_baselines_are_refused_before_reading_inputs(tmp_path: Path) -> None
     fix = "create one with idmerge check FILE... --json"
     for path, message in [
         (missing, f"{missing}: baseline not found; {fix} {missing}"),
-        (run_report, f"{run_report}: is the report of idmerge run, not of idmerge check; {fix} {run_report}"),
+        (
+            run_report,
+            f"{run_report}: is a report of idmerge run with no check figures (an older version); {fix} {run_report}",
+        ),
         (garbage, f"{garbage}: not a JSON file; give --baseline the JSON of an earlier check ({fix} {garbage})"),
         (other, f"{other}: not the JSON of idmerge check; {fix} {other}"),
         (unnamed, f"{unnamed}: a check has no name; {fix} {unnamed}"),
