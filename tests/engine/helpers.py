@@ -91,3 +91,26 @@ def resolve_files(
     return Outcome(
         out, read_csv(out / "membership.csv"), read_csv(out / "contacts.csv"), read_csv(out / "findings.csv")
     )
+
+
+# The worked examples of MATCHING.md, as rows of one input file.
+EXAMPLE_1: list[dict[str, str]] = [
+    {"cookie": "c1"},
+    {"user_pseudo_id": "p1"},
+    {"external_id": "E1", "cookie": "c1"},
+    {"external_id": "E1", "user_pseudo_id": "p1"},
+]
+EXAMPLE_2: list[dict[str, str]] = [
+    {"external_id": "E1", "device_id": "D1", "updated_at": "2024-01-01"},
+    {"external_id": "E2", "device_id": "D1", "updated_at": "2024-06-01"},
+]
+EXAMPLE_3: list[dict[str, str]] = [
+    {"external_id": "E4", "email": "fam@x.com"},
+    {"external_id": "E5", "email": "fam@x.com"},
+    {"email": "fam@x.com"},
+]
+EXAMPLE_6: list[dict[str, str]] = [
+    {"external_id": "E1", "phone": "+380671234567"},
+    {"email": "a@x.com", "phone": "0671234567"},
+    {"external_id": "E2", "email": "a@x.com"},
+]

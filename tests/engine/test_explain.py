@@ -22,7 +22,16 @@ from matchers.explain import (
     explain,
     explain_contacts,
 )
-from tests.engine.helpers import read_csv, resolve_files, resolve_rows, write_csv
+from tests.engine.helpers import (
+    EXAMPLE_1,
+    EXAMPLE_2,
+    EXAMPLE_3,
+    EXAMPLE_6,
+    read_csv,
+    resolve_files,
+    resolve_rows,
+    write_csv,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = [ROOT / "sample_data" / "esputnik_export.csv", ROOT / "sample_data" / "mailchimp_export.csv"]
@@ -51,12 +60,7 @@ def kept(contact: ContactExplanation, kind: str) -> list[KeptApart]:
 def test_example_1_key_then_cookie_and_pseudo_id_join_four_records(tmp_path: Path) -> None:
     result = resolve_rows(
         tmp_path,
-        [
-            {"cookie": "c1"},
-            {"user_pseudo_id": "p1"},
-            {"external_id": "E1", "cookie": "c1"},
-            {"external_id": "E1", "user_pseudo_id": "p1"},
-        ],
+        EXAMPLE_1,
     )
     contact = only(explain(result.out, "E1"))
     assert contact.records_total == 4
@@ -76,12 +80,7 @@ def test_example_1_key_then_cookie_and_pseudo_id_join_four_records(tmp_path: Pat
 def test_example_1_the_record_asked_about_is_the_root(tmp_path: Path) -> None:
     result = resolve_rows(
         tmp_path,
-        [
-            {"cookie": "c1"},
-            {"user_pseudo_id": "p1"},
-            {"external_id": "E1", "cookie": "c1"},
-            {"external_id": "E1", "user_pseudo_id": "p1"},
-        ],
+        EXAMPLE_1,
     )
     explained = explain(result.out, "input.csv:1")
     assert explained.matched_as == "record"
@@ -97,10 +96,7 @@ def test_example_1_the_record_asked_about_is_the_root(tmp_path: Path) -> None:
 def test_example_2_moved_device_names_both_contacts(tmp_path: Path) -> None:
     result = resolve_rows(
         tmp_path,
-        [
-            {"external_id": "E1", "device_id": "D1", "updated_at": "2024-01-01"},
-            {"external_id": "E2", "device_id": "D1", "updated_at": "2024-06-01"},
-        ],
+        EXAMPLE_2,
     )
     first, second = result.contact_of(1), result.contact_of(2)
     loser = only(explain(result.out, "input.csv:1"))
@@ -121,10 +117,7 @@ def test_example_2_moved_device_names_both_contacts(tmp_path: Path) -> None:
 def test_example_2_querying_the_device_shows_both_contacts(tmp_path: Path) -> None:
     result = resolve_rows(
         tmp_path,
-        [
-            {"external_id": "E1", "device_id": "D1", "updated_at": "2024-01-01"},
-            {"external_id": "E2", "device_id": "D1", "updated_at": "2024-06-01"},
-        ],
+        EXAMPLE_2,
     )
     explained = explain(result.out, "D1")
     assert explained.matched_as == "value"
@@ -138,11 +131,7 @@ def test_example_2_querying_the_device_shows_both_contacts(tmp_path: Path) -> No
 def test_example_3_family_email_is_the_conflict_that_separates(tmp_path: Path) -> None:
     result = resolve_rows(
         tmp_path,
-        [
-            {"external_id": "E4", "email": "fam@x.com"},
-            {"external_id": "E5", "email": "fam@x.com"},
-            {"email": "fam@x.com"},
-        ],
+        EXAMPLE_3,
     )
     explained = explain(result.out, "FAM@x.com")
     assert [(m.identifier, m.value, m.records, m.contacts) for m in explained.matches] == [("email", "fam@x.com", 3, 3)]
@@ -183,11 +172,7 @@ def test_example_5_junk_email_is_what_kept_three_records_apart(tmp_path: Path) -
 def test_example_6_email_joins_and_phone_conflict_separates(tmp_path: Path) -> None:
     result = resolve_rows(
         tmp_path,
-        [
-            {"external_id": "E1", "phone": "+380671234567"},
-            {"email": "a@x.com", "phone": "0671234567"},
-            {"external_id": "E2", "email": "a@x.com"},
-        ],
+        EXAMPLE_6,
     )
     joined = only(explain(result.out, "input.csv:3"))
     assert links_of(joined) == {("3", "email", "a@x.com", "2")}

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.engine.helpers import resolve_rows
+from tests.engine.helpers import EXAMPLE_1, EXAMPLE_2, EXAMPLE_3, EXAMPLE_6, resolve_rows
 
 
 def test_example_1_key_joins_cookie_visitor_and_app_user(tmp_path: Path) -> None:
     result = resolve_rows(
         tmp_path,
-        [
-            {"cookie": "c1"},
-            {"user_pseudo_id": "p1"},
-            {"external_id": "E1", "cookie": "c1"},
-            {"external_id": "E1", "user_pseudo_id": "p1"},
-        ],
+        EXAMPLE_1,
     )
     assert result.groups() == [{1, 2, 3, 4}]
     by_row = {int(m["row"]): m["matched_by"] for m in result.membership}
@@ -30,10 +25,7 @@ def test_example_1_without_the_key_records_stays_two_contacts(tmp_path: Path) ->
 def test_example_2_device_moves_to_most_recent_owner(tmp_path: Path) -> None:
     result = resolve_rows(
         tmp_path,
-        [
-            {"external_id": "E1", "device_id": "D1", "updated_at": "2024-01-01"},
-            {"external_id": "E2", "device_id": "D1", "updated_at": "2024-06-01"},
-        ],
+        EXAMPLE_2,
     )
     assert result.groups() == [{1}, {2}]
     moved = result.findings_of("moved")
@@ -59,11 +51,7 @@ def test_example_2_order_of_rows_does_not_change_owner(tmp_path: Path) -> None:
 def test_example_3_family_email_is_a_conflict(tmp_path: Path) -> None:
     result = resolve_rows(
         tmp_path,
-        [
-            {"external_id": "E4", "email": "fam@x.com"},
-            {"external_id": "E5", "email": "fam@x.com"},
-            {"email": "fam@x.com"},
-        ],
+        EXAMPLE_3,
     )
     assert result.groups() == [{1}, {2}, {3}]
     conflicts = result.findings_of("conflict")
@@ -90,11 +78,7 @@ def test_example_5_junk_email_links_nothing(tmp_path: Path) -> None:
 def test_example_6_priority_decides_email_before_phone(tmp_path: Path) -> None:
     result = resolve_rows(
         tmp_path,
-        [
-            {"external_id": "E1", "phone": "+380671234567"},
-            {"email": "a@x.com", "phone": "0671234567"},
-            {"external_id": "E2", "email": "a@x.com"},
-        ],
+        EXAMPLE_6,
     )
     assert result.groups() == [{1}, {2, 3}]
     conflicts = result.findings_of("conflict")
