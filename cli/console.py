@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -78,7 +77,3 @@ def progress_printer(enabled: bool) -> tuple[Callable[[str, int, int], None], Ca
         bar.update(task, description=stage, completed=number - 1, total=total)
 
     return update, bar.stop
-
-
-def is_quiet_stream() -> bool:
-    return not sys.stderr.isatty()

@@ -9,7 +9,6 @@ import typer
 from cli import check as check_command
 from cli import explain as explain_command
 from cli import run as run_command
-from cli.console import err
 from matchers import __version__
 
 app = typer.Typer(
@@ -41,4 +40,4 @@ app.command("run")(run_command.run)
 app.command("check")(check_command.check)
 app.command("explain")(explain_command.explain)
 
-__all__ = ["app", "err"]
+__all__ = ["app"]

@@ -47,7 +47,7 @@ from matchers import __version__
 from matchers.config import load_config
 from matchers.errors import ConfigError
 from matchers.normalise import PREFIXED_SOURCE_KEY
-from matchers.pipeline import Progress, Resolution, RunOptions, resolve
+from matchers.pipeline import Progress, Resolution, RunOptions, no_progress, resolve
 from matchers.screen import PLACEHOLDERS
 
 Level = Literal["warn", "error"]
@@ -66,10 +66,6 @@ REQUIRED = "required_column"
 #: How a value is shown: masked, or as it is with --show-values.
 Show = Callable[[str | None, str], str]
 FILL_RATE = "fill_rate"
-
-
-def _no_progress(stage: str, number: int, total: int) -> None:
-    return None
 
 
 # --- the threshold model -----------------------------------------------------------------------
@@ -403,13 +399,17 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
-def measure(resolution: Resolution, *, show_values: bool = False) -> Measurements:
-    """Every figure of :data:`METRICS`, and column presence and fill rate of every identifier."""
+def measure(resolution: Resolution, *, show_values: bool = False, examples: bool = True) -> Measurements:
+    """Every figure of :data:`METRICS`, and column presence and fill rate of every identifier.
+
+    ``examples=False`` skips the queries that only feed the printed examples
+    (``run`` keeps the figures in report.json and prints no examples).
+    """
     db, summary, config = resolution.db, resolution.summary, resolution.config
     show: Show = (lambda ident, value: value) if show_values else mask
     records, contacts = summary.records, summary.contacts
     duplicates = records - contacts
-    groups = _duplicate_examples(resolution)
+    groups = _duplicate_examples(resolution) if examples else ()
     figures: dict[str, Figure] = {
         "duplicate_rate": Figure(
             duplicates / records if records else 0.0,
@@ -424,7 +424,7 @@ def measure(resolution: Resolution, *, show_values: bool = False) -> Measurement
         ),
     }
 
-    examples = _finding_examples(resolution, show)
+    shown = _finding_examples(resolution, show) if examples else {}
     rows = db.rows(
         """SELECT ident, count(DISTINCT rec) FILTER (WHERE status = 'invalid'), count(DISTINCT rec)
         FROM vals WHERE ident IN ('email', 'phone') GROUP BY ident"""
@@ -441,7 +441,7 @@ def measure(resolution: Resolution, *, show_values: bool = False) -> Measurement
         if ident == "phone" and summary.phones_without_region:
             text += f"; {summary.phones_without_region:,} phones have no country code: pass --region"
         figures[f"invalid_{ident}_rate"] = Figure(
-            bad / n if n else 0.0, bad, n, text, examples.get(("invalid", ident), ())
+            bad / n if n else 0.0, bad, n, text, shown.get(("invalid", ident), ())
         )
 
     by_kind = summary.findings_by_kind
@@ -455,7 +455,7 @@ def measure(resolution: Resolution, *, show_values: bool = False) -> Measurement
         text = f"{count:,} {before}{'value' if count == 1 else 'values'}{after}"
         if count:
             text += f" ({_plural(on, 'record')})"
-        figures[name] = Figure(float(count), text=text, examples=examples.get((kind, None), ()))
+        figures[name] = Figure(float(count), text=text, examples=shown.get((kind, None), ()))
 
     files = tuple(s.name for s in resolution.sources)
     for ident in config.names:
@@ -730,7 +730,7 @@ def load_baseline(path: Path) -> dict[str, float]:
 
 
 def check(
-    paths: list[Path], run_options: RunOptions, options: CheckOptions, progress: Progress = _no_progress
+    paths: list[Path], run_options: RunOptions, options: CheckOptions, progress: Progress = no_progress
 ) -> CheckReport:
     """Resolve the inputs as ``run`` does (writing nothing) and evaluate every check.
 

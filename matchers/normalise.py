@@ -58,7 +58,6 @@ PREFIXED_SOURCE_KEY = r"^[^:]+\.(csv|tsv|txt|parquet|pq|xlsx|xls|zip):"
 class NormaliseResult:
     region: str | None
     region_inferred: bool
-    unreadable_dates: int
     phones_without_region: int
 
 
@@ -159,7 +158,7 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
         GROUP BY rec, ident, norm"""
     )
     db.run("DROP TABLE vals_raw")
-    return NormaliseResult(region, inferred, 0, without_region)
+    return NormaliseResult(region, inferred, without_region)
 
 
 def _phone_clean(expr: str) -> str:

@@ -48,24 +48,28 @@ def assign_contacts(db: Database, config: Config, sources: list[Source]) -> None
             }
         ),
     )
+    db.run(
+        """CREATE OR REPLACE TABLE anchors AS
+        WITH unique_vals AS (
+            SELECT ident, norm FROM gval GROUP BY ident, norm HAVING count(*) = 1
+        )
+        SELECT gv.gid, arg_min(gv.ident || chr(31) || gv.norm, {'p': p.prio, 'k': gv.norm}) AS anchor
+        FROM gval gv JOIN unique_vals USING (ident, norm) JOIN prio p USING (ident)
+        GROUP BY gv.gid"""
+    )
+    # Only contacts with no value of their own are named after their content,
+    # so only their records are hashed.
     _row_hashes(db, sources)
     db.run(
         f"""CREATE OR REPLACE TABLE contact AS
-        WITH unique_vals AS (
-            SELECT ident, norm FROM gval GROUP BY ident, norm HAVING count(*) = 1
-        ),
-        anchors AS (
-            SELECT gv.gid, arg_min(gv.ident || chr(31) || gv.norm, {{'p': p.prio, 'k': gv.norm}}) AS anchor
-            FROM gval gv JOIN unique_vals USING (ident, norm) JOIN prio p USING (ident)
-            GROUP BY gv.gid
-        ),
-        contents AS (
+        WITH contents AS (
             SELECT g.gid, 'rows' || chr(31) || string_agg(h.h, ',' ORDER BY h.h) AS anchor
             FROM grp g JOIN row_hash h USING (rec) GROUP BY g.gid
         ),
         ids AS (
-            SELECT c.gid, 'c' || substr(md5(coalesce(a.anchor, c.anchor)), 1, {ID_HEX}) AS base
-            FROM contents c LEFT JOIN anchors a USING (gid)
+            SELECT g.gid, 'c' || substr(md5(coalesce(a.anchor, c.anchor)), 1, {ID_HEX}) AS base
+            FROM (SELECT DISTINCT gid FROM grp) g
+            LEFT JOIN anchors a USING (gid) LEFT JOIN contents c USING (gid)
         )
         SELECT gid, CASE WHEN row_number() OVER (PARTITION BY base ORDER BY gid) = 1 THEN base
                     ELSE base || '-' || row_number() OVER (PARTITION BY base ORDER BY gid) END
@@ -90,7 +94,10 @@ def _row_hashes(db: Database, sources: list[Source]) -> None:
     parts = []
     for s in sources:
         cols = ", ".join(f"coalesce({q(s.column(i))}, '')" for i in range(len(s.headers)))
-        parts.append(f"SELECT rec, md5(concat_ws(chr(31), {lit(s.name)}, {cols})) AS h FROM {q(s.table)}")
+        parts.append(
+            f"SELECT rec, md5(concat_ws(chr(31), {lit(s.name)}, {cols})) AS h FROM {q(s.table)} "
+            "WHERE rec IN (SELECT g.rec FROM grp g ANTI JOIN anchors a USING (gid))"
+        )
     db.run("CREATE OR REPLACE TABLE row_hash AS " + " UNION ALL ".join(parts))
 
 

@@ -24,10 +24,6 @@ HTML_REPORT = "report.html"
 REJECTS = "rejects.csv"
 
 
-def output_names(fmt: Format) -> list[str]:
-    return [f"{stem}.{fmt}" for stem in OUTPUT_STEMS] + [REPORT, HTML_REPORT, REJECTS]
-
-
 def check_output_dir(out: Path, *, force: bool) -> None:
     """Refuse to write into a folder that has files unless ``force``."""
     if out.exists() and not out.is_dir():
