@@ -19,6 +19,44 @@ from __future__ import annotations
 from matchers import graph
 from matchers.config import Config
 from matchers.db import Database
+from matchers.ownership import own_identifier
+
+#: Passes over the identifiers before linking stops even if the last pass still merged.
+MAX_PASSES = 10
+
+
+def link_all(db: Database, config: Config) -> dict[str, int]:
+    """Link by key, then pass over the other identifiers until nothing more merges.
+
+    One pass is MATCHING.md's order: each personal and source-key identifier,
+    then each device and anonymous one. A merge made late in a pass can change
+    what an earlier identifier may do: a value whose component failed the test
+    because a group then had no key can link once that group has its key (or
+    the other way round). A second run over idmerge's own output would make
+    those links, so the passes repeat until one merges nothing, under the same
+    test every time; that is what makes a rerun merge nothing more. Values
+    reported by a pass are forgotten when the next pass starts, so the
+    findings describe the final contacts (key conflicts and moves stay).
+    Returns how many groups each identifier merged away, over all passes.
+    """
+    merges: dict[str, int] = {}
+    if config.key:
+        merges[config.key] = link_keys(db, config)
+    for _ in range(MAX_PASSES):
+        db.run("DELETE FROM notes WHERE ident IS DISTINCT FROM ?", [config.key])
+        merged = 0
+        for ident in config.identifiers:
+            if ident.kind in ("personal", "source_key"):
+                n = link_identifier(db, config, ident.name)
+            elif ident.kind in ("device", "anonymous"):
+                n = own_identifier(db, config, ident.name)
+            else:
+                continue
+            merges[ident.name] = merges.get(ident.name, 0) + n
+            merged += n
+        if not merged:
+            break
+    return merges
 
 
 def link_keys(db: Database, config: Config) -> int:

@@ -22,10 +22,9 @@ from matchers import __version__, graph
 from matchers.config import Config, describe, load_config
 from matchers.db import Database
 from matchers.html_report import build_html
-from matchers.link import link_identifier, link_keys
+from matchers.link import link_all
 from matchers.load import LoadOptions, Source, load_sources
 from matchers.normalise import build_records, build_values
-from matchers.ownership import own_identifier
 from matchers.report import Summary, build_findings, summarise
 from matchers.screen import screen_values
 from matchers.survive import assign_contacts, build_contacts, layout
@@ -34,7 +33,7 @@ from matchers.write import Format, check_output_dir, write_outputs
 #: Called at the start of each stage with (stage label, stage number, number of stages).
 Progress = Callable[[str, int, int], None]
 
-STAGES = ("load", "normalise", "screen", "link", "own", "contacts", "report", "write")
+STAGES = ("load", "normalise", "screen", "link", "contacts", "report", "write")
 
 
 @dataclass(frozen=True)
@@ -75,11 +74,12 @@ class RunResult:
     report: dict[str, Any]
 
 
-def _no_progress(stage: str, number: int, total: int) -> None:
+def no_progress(stage: str, number: int, total: int) -> None:
+    """The progress callback that shows nothing."""
     return None
 
 
-def resolve(paths: list[Path], options: RunOptions, progress: Progress = _no_progress) -> Resolution:
+def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_progress) -> Resolution:
     """Load, normalise, screen, link and survive; no files written."""
     config = load_config(options.config, region=options.region)
     db = Database(
@@ -115,16 +115,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = _no_pro
     screen_values(db, config)
     stage("link")
     graph.prepare(db, config)
-    merges: dict[str, int] = {}
-    if config.key:
-        merges[config.key] = link_keys(db, config)
-    for ident in config.identifiers:
-        if ident.kind in ("personal", "source_key"):
-            merges[ident.name] = link_identifier(db, config, ident.name)
-    stage("own")
-    for ident in config.identifiers:
-        if ident.kind in ("device", "anonymous"):
-            merges[ident.name] = own_identifier(db, config, ident.name)
+    merges = link_all(db, config)
     stage("contacts")
     assign_contacts(db, config, sources)
     build_contacts(db, config, sources, layout(config, sources))
@@ -144,7 +135,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = _no_pro
     return Resolution(db, config, sources, summary, timings)
 
 
-def run(paths: list[Path], options: RunOptions, progress: Progress = _no_progress) -> RunResult:
+def run(paths: list[Path], options: RunOptions, progress: Progress = no_progress) -> RunResult:
     """Resolve the inputs and write every output into ``options.out``."""
     if options.out is None:
         raise ValueError("run() needs RunOptions.out")
@@ -173,7 +164,7 @@ def quality_figures(resolution: Resolution) -> dict[str, float]:
     """The figure of every ``idmerge check`` check, so a run's report can serve as a check baseline."""
     from matchers.check import measure  # check builds on this module
 
-    return {name: figure.value for name, figure in measure(resolution).figures.items()}
+    return {name: figure.value for name, figure in measure(resolution, examples=False).figures.items()}
 
 
 def build_report(resolution: Resolution, timings: dict[str, float], started: float) -> dict[str, Any]:

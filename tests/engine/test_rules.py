@@ -309,3 +309,26 @@ def test_second_run_on_contacts_merges_nothing_more(tmp_path: Path) -> None:
     identified = [c for c in first.contacts if c["email"] or c["external_id"] or c["cookie"]]
     assert {c["contact_id"] for c in identified} <= {c["contact_id"] for c in second.contacts}
     assert [c["system_id"] for c in second.contacts if c["system_id"]] == ["input.csv:9"]
+
+
+def test_link_made_possible_by_a_later_step_is_made_so_a_rerun_merges_nothing(tmp_path: Path) -> None:
+    # Found by Hypothesis. In the first pass the phone step sees rows 2+5 with no
+    # key yet: +380931112233 and +380671234567 form one component reaching E3 and
+    # E1, so neither links. The system_id step then gives rows 2+5 the key E3; on
+    # the next pass +380671234567 is set aside (E1 against E3) and +380931112233
+    # links row 3, as a second run over the output would.
+    result = resolve_rows(
+        tmp_path,
+        [
+            {"external_id": "E3", "phone": "+380931112233"},
+            {"email": "b@x.com", "phone": "(067) 123-45-67", "system_id": "2"},
+            {"phone": "+380931112233"},
+            {"external_id": "E3", "system_id": "2"},
+            {"email": "b@x.com", "phone": "+380931112233"},
+            {"external_id": "E1", "phone": "+380671234567"},
+        ],
+    )
+    assert result.groups() == [{1, 2, 3, 4, 5}, {6}]
+    assert [(f["kind"], f["value"]) for f in result.findings] == [("conflict", "+380671234567")]
+    second = resolve_files(tmp_path, [result.out / "contacts.csv"], out_name="out2")
+    assert len(second.contacts) == 2
