@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -13,12 +14,16 @@ from cli.console import out, progress_printer, user_errors
 from matchers import RunOptions
 from matchers import run as run_engine
 from matchers.report import Summary
+from matchers.target import parse_size
 
 FormatOption = Literal["csv", "parquet"]
 
 
 def run(
-    files: Annotated[list[Path], typer.Argument(help="Contact exports (CSV or Parquet); each file is a source.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Contact exports (CSV, Excel, Parquet, or a zip of them); each file is a source."),
+    ],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the results into.")],
     region: Annotated[
         str | None, typer.Option(help="Default phone region (e.g. UA) for numbers without a country code.")
@@ -39,6 +44,20 @@ def run(
     skip_bad_rows: Annotated[
         bool, typer.Option("--skip-bad-rows", help="Set malformed rows aside in rejects.csv instead of stopping.")
     ] = False,
+    preset: Annotated[
+        str | None, typer.Option(help="Read every input as this export layout (default: detected per file).")
+    ] = None,
+    prefer: Annotated[
+        list[str] | None,
+        typer.Option(help="A source (file or preset name) whose values survive first; repeat for an order."),
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Also write contacts in this ESP's import layout, e.g. esputnik.")
+    ] = None,
+    split_size: Annotated[
+        str | None,
+        typer.Option(help="Split --to files below this size (e.g. 50MB; default: the target's import limit)."),
+    ] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="Do not write report.html.")] = False,
     show_values: Annotated[
         bool, typer.Option("--show-values", help="Show identifier values unmasked in report.html.")
@@ -55,11 +74,16 @@ def run(
         encoding=encoding,
         delimiter=delimiter,
         skip_bad_rows=skip_bad_rows,
+        preset=preset,
+        prefer=tuple(prefer or ()),
+        to=to,
         html=not no_html,
         show_values=show_values,
     )
     update, stop = progress_printer(not quiet)
     with user_errors():
+        if split_size is not None:
+            options = replace(options, split_bytes=parse_size(split_size, "--split-size"))
         try:
             result = run_engine(files, options, update)
         finally:
@@ -84,6 +108,10 @@ def render_summary(summary: Summary, seconds: float, out_dir: Path) -> None:
         ("Over-shared values", summary.over_shared_values),
         ("Records with no identifier", summary.no_identifier),
     ]
+    if summary.consent:
+        rows.append(("Contacts whose consent changed by merging", summary.consent_changed))
+    if summary.unreadable_statuses:
+        rows.append(("Unreadable status values (read as unknown)", summary.unreadable_statuses))
     if summary.rejected_rows:
         rows.append(("Rejected rows (rejects.csv)", summary.rejected_rows))
     if summary.unreadable_dates:

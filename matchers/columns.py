@@ -135,6 +135,82 @@ _SPELLINGS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Name fields: carried like any data column, but written under one name whatever the export called them.
+_FIELD_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "first_name": (
+        "first name",
+        "firstname",
+        "given name",
+        "fname",
+        "prenom",
+        "prénom",
+        "vorname",
+        "имя",
+        "ім я",
+        "імя",
+    ),
+    "last_name": (
+        "last name",
+        "lastname",
+        "surname",
+        "family name",
+        "lname",
+        "nom",
+        "nachname",
+        "фамилия",
+        "прізвище",
+    ),
+}
+
+#: Subscription-status columns: folded header -> (channel, how its values read).
+#: "status" cells hold words, "optout" cells say yes/a date when the person opted out,
+#: "optin" cells say yes/a date when they opted in (matchers/consent.py).
+_CONSENT_SPELLINGS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("email", "status"): (
+        "email status",
+        "email subscription status",
+        "email subscription",
+        "email subscribe",
+        "email marketing consent",
+        "email consent",
+        "subscription status",
+        "subscriber status",
+        "member status",
+        "статус подписки",
+        "статус підписки",
+    ),
+    ("sms", "status"): (
+        "sms status",
+        "phone status",
+        "sms subscription status",
+        "sms subscription",
+        "sms subscribe",
+        "sms marketing consent",
+        "sms consent",
+    ),
+    ("push", "status"): ("push status", "push subscribe", "push subscription status", "push subscription"),
+    ("email", "optout"): (
+        "unsubscribed",
+        "email unsubscribed",
+        "unsubscribed from emails at",
+        "unsubscribed from all email",
+        "email opt out",
+        "email optout",
+        "opted out",
+        "opt out",
+        "do not email",
+        "email blacklisted",
+        "blacklisted",
+        "unsub time",
+    ),
+    ("sms", "optout"): ("sms blacklisted", "sms opt out", "sms unsubscribed", "unsubscribed from sms at"),
+    ("push", "optout"): ("unsubscribed from push at", "push opt out"),
+    ("email", "optin"): ("accepts marketing", "accepts email marketing", "email opt in", "email optin", "subscribed"),
+    ("sms", "optin"): ("sms opt in", "accepts sms marketing"),
+    ("push", "optin"): ("opted into push at", "push opt in"),
+}
+
+
 def fold(header: str) -> str:
     """Fold a header for comparison: ``"E-Mail Address"`` -> ``"e mail address"``."""
     return re.sub(r"[^\w]+|_", " ", header.casefold()).strip()
@@ -166,3 +242,25 @@ def is_other(header: str) -> bool:
     folded = fold(header)
     suffix = fold(OTHER_SUFFIX)
     return folded.endswith(suffix) and folded != suffix and detect(header) is not None
+
+
+_FIELD_BY_FOLDED = {fold(sp): name for name, sps in _FIELD_SPELLINGS.items() for sp in (name, *sps)}
+_CONSENT_BY_FOLDED = {fold(sp): key for key, sps in _CONSENT_SPELLINGS.items() for sp in sps}
+
+
+def detect_field(header: str) -> str | None:
+    """``first_name`` or ``last_name`` when a header names one.
+
+    >>> detect_field("First Name"), detect_field("Прізвище"), detect_field("City")
+    ('first_name', 'last_name', None)
+    """
+    return _FIELD_BY_FOLDED.get(fold(header))
+
+
+def detect_consent(header: str) -> tuple[str, str] | None:
+    """(channel, reading) when a header names a subscription status.
+
+    >>> detect_consent("Email Marketing Consent"), detect_consent("SMS_BLACKLISTED")
+    (('email', 'status'), ('sms', 'optout'))
+    """
+    return _CONSENT_BY_FOLDED.get(fold(header))

@@ -6,11 +6,19 @@ Example config::
     over_shared = 20              # a value seen with more key values is a hub
     gmail_rules = true            # dots and +tags ignored on gmail.com
     priority = ["external_id", "phone", "email"]   # listed first, in this order
+    preset = "mailchimp"          # read every input as this export layout (default: detected)
+    prefer = ["crm.csv"]          # these sources' values survive first (default: most recent)
 
     [columns]                     # header -> identifier, or "ignore"
     "Loyalty card" = "external_id"
     "Backup email" = "email"
     "Notes" = "ignore"
+
+    [split]                       # header -> characters separating several values in a cell
+    "Additional emails" = ",;"
+
+    [consent]                     # header -> subscription status of a channel
+    "Newsletter" = { channel = "email", read = "optin" }
 
     [identifiers.email]
     kind = "personal"
@@ -37,6 +45,7 @@ from matchers.identifiers import (
     UPDATED_AT,
     Kind,
 )
+from matchers.preset import FIELDS, ConsentColumn, consent_column, get_preset
 
 if TYPE_CHECKING:
     from matchers.check import CheckSettings
@@ -67,6 +76,14 @@ class Config:
     over_shared: int = DEFAULT_OVER_SHARED
     gmail_rules: bool = True
     columns: dict[str, str] = field(default_factory=dict)
+    #: header -> separator characters of several values in one cell
+    split: dict[str, str] = field(default_factory=dict)
+    #: header -> subscription-status reading
+    consent: dict[str, ConsentColumn] = field(default_factory=dict)
+    #: export layout forced on every input (None: detected per file)
+    preset: str | None = None
+    #: sources whose values survive first, most preferred first
+    prefer: tuple[str, ...] = ()
     #: Thresholds of ``idmerge check`` from the ``[check]`` table (None: the defaults).
     check: CheckSettings | None = None
 
@@ -87,7 +104,19 @@ class Config:
         return next((i.name for i in self.identifiers if i.kind == "key"), None)
 
 
-_TOP_KEYS = {"region", "over_shared", "gmail_rules", "priority", "columns", "identifiers", "check"}
+_TOP_KEYS = {
+    "region",
+    "over_shared",
+    "gmail_rules",
+    "priority",
+    "columns",
+    "split",
+    "consent",
+    "preset",
+    "prefer",
+    "identifiers",
+    "check",
+}
 _IDENT_KEYS = {"kind", "limit", "blocked", "blocked_patterns"}
 
 
@@ -104,13 +133,23 @@ def _unknown(path: Path, where: str, keys: set[str], allowed: set[str]) -> None:
         )
 
 
-def load_config(path: Path | None, *, region: str | None = None) -> Config:
-    """Read a config file (or take the defaults), then apply ``--region``."""
+def load_config(
+    path: Path | None,
+    *,
+    region: str | None = None,
+    preset: str | None = None,
+    prefer: tuple[str, ...] = (),
+) -> Config:
+    """Read a config file (or take the defaults), then apply ``--region``, ``--preset`` and ``--prefer``."""
     config = Config()
     if path is not None:
         config = _parse(path)
     if region:
         config = replace(config, region=normalise_region(region, "--region"))
+    if preset:
+        config = replace(config, preset=get_preset(preset).name)
+    if prefer:
+        config = replace(config, prefer=tuple(prefer))
     return config
 
 
@@ -196,11 +235,30 @@ def _parse(path: Path) -> Config:
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise _fail(path, "[columns] maps column headers to identifier names (strings)")
     for header, target in columns.items():
-        if target not in idents and target not in (UPDATED_AT, "ignore"):
+        if target not in idents and target not in (UPDATED_AT, "ignore", *FIELDS):
             raise _fail(
                 path,
-                f"[columns] maps {header!r} to unknown {target!r}; use an identifier, {UPDATED_AT} or ignore",
+                f"[columns] maps {header!r} to unknown {target!r}; use an identifier, "
+                f"{', '.join(FIELDS)}, {UPDATED_AT} or ignore",
             )
+    split = data.get("split", {})
+    if not isinstance(split, dict) or not all(isinstance(v, str) and v for v in split.values()):
+        raise _fail(path, '[split] maps column headers to separator characters, e.g. "Emails" = ",;"')
+    consent = data.get("consent", {})
+    if not isinstance(consent, dict):
+        raise _fail(path, '[consent] maps column headers to tables such as { channel = "email", read = "status" }')
+    consent_columns = {h: consent_column(f"{path}: [consent] {h!r}", spec) for h, spec in consent.items()}
+    preset = data.get("preset")
+    if preset is not None and not isinstance(preset, str):
+        raise _fail(path, 'preset must be a preset name such as "mailchimp"')
+    if preset is not None:
+        try:
+            preset = get_preset(preset, "preset").name
+        except ConfigError as exc:
+            raise _fail(path, str(exc)) from None
+    prefer = data.get("prefer", [])
+    if not isinstance(prefer, list) or not all(isinstance(p, str) for p in prefer):
+        raise _fail(path, 'prefer must be a list of source names, e.g. ["crm.csv"]')
 
     check = None
     if "check" in data:
@@ -215,6 +273,10 @@ def _parse(path: Path) -> Config:
         over_shared=over_shared,
         gmail_rules=gmail_rules,
         columns=dict(columns),
+        split=dict(split),
+        consent=consent_columns,
+        preset=preset,
+        prefer=tuple(prefer),
         check=check,
     )
 
@@ -225,6 +287,8 @@ def describe(config: Config) -> dict[str, Any]:
         "region": config.region,
         "over_shared": config.over_shared,
         "gmail_rules": config.gmail_rules,
+        "preset": config.preset,
+        "prefer": list(config.prefer),
         "identifiers": [
             {"name": i.name, "kind": i.kind, "limit": i.limit, "priority": n + 1}
             for n, i in enumerate(config.identifiers)

@@ -56,6 +56,7 @@ KIND_LABELS = {
     "invalid": "invalid",
     "over_shared": "over-shared",
     "no_identifier": "no identifier",
+    "consent_changed": "consent changed",
 }
 KIND_MEANING = {
     "conflict": "shared by contacts that cannot be one (two key values, or two owners of a device)",
@@ -65,6 +66,7 @@ KIND_MEANING = {
     "invalid": "fails email syntax or phone-number validation; never links",
     "over_shared": "carried by records of too many different customers (a hub); never links",
     "no_identifier": "a record with no usable identifier; kept as its own contact",
+    "consent_changed": "records of one contact disagreed on a channel's subscription; the strictest status holds",
 }
 
 

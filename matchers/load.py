@@ -15,8 +15,9 @@ import codecs
 import csv
 import io
 import re
-from dataclasses import dataclass
-from pathlib import Path
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 import duckdb
 import numpy as np
@@ -27,6 +28,7 @@ from matchers.config import Config
 from matchers.db import Database, lit, q
 from matchers.errors import InputError
 from matchers.identifiers import UPDATED_AT
+from matchers.preset import FIELDS, ConsentColumn, ConsentFile, Preset, detect, get_preset
 
 #: The column idmerge writes first in contacts; read back, it is not an identifier.
 OWN_ID_COLUMN = "contact_id"
@@ -36,6 +38,10 @@ SAMPLE_BYTES = 1 << 16
 DELIMITERS = (",", ";", "\t", "|")
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+ZIP_SUFFIXES = {".zip"}
+#: Files inside a zip archive that are read (others, such as a readme, are skipped).
+READABLE_SUFFIXES = CSV_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES
 #: Encodings DuckDB reads itself; anything else is transcoded to UTF-8 first.
 NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8"}
 FALLBACK_ENCODINGS = ("cp1251", "cp1252")
@@ -57,6 +63,25 @@ class Source:
     delimiter: str | None = None
     records: int = 0
     rejected: int = 0
+    #: the export preset the file was read as (None: generic headers)
+    preset: str | None = None
+    #: column position -> name field (first_name, last_name)
+    fields: dict[int, str] = field(default_factory=dict)
+    #: column position -> subscription-status reading
+    consent: dict[int, ConsentColumn] = field(default_factory=dict)
+    #: column position -> characters separating several values in one cell
+    split: dict[int, str] = field(default_factory=dict)
+    #: statuses the file name gives every record (Mailchimp's audience zip)
+    file_statuses: list[ConsentFile] = field(default_factory=list)
+    #: the worksheet read, for Excel files
+    sheet: str | None = None
+
+    def map_columns(self, config: Config) -> None:
+        """Decide each column's role: the config first, then the preset, then header names."""
+        mapping = map_columns(
+            self.path, self.name, self.headers, config, self.delimiter if self.format == "csv" else None
+        )
+        self.preset, self.roles, self.fields, self.consent, self.split, self.file_statuses = mapping
 
     def column(self, position: int) -> str:
         return f"c{position}"
@@ -70,14 +95,20 @@ class LoadOptions:
 
 
 def load_sources(db: Database, paths: list[Path], config: Config, options: LoadOptions, workdir: Path) -> list[Source]:
-    """Read every input file; raise :class:`InputError` on the first bad one."""
+    """Read every input file; raise :class:`InputError` on the first bad one.
+
+    A zip archive is opened and each CSV, Excel or Parquet file in it is a
+    source of its own, named ``archive.zip/member.csv``.
+    """
     if not paths:
-        raise InputError("no input files given; name one or more CSV or Parquet exports")
-    names = _labels(paths)
-    sources = []
-    for index, (path, name) in enumerate(zip(paths, names, strict=True)):
-        sources.append(_load_one(db, path, name, index, config, options, workdir))
-    return sources
+        raise InputError("no input files given; name one or more CSV, Excel, Parquet or zip exports")
+    inputs: list[tuple[Path, str]] = []
+    for path, name in zip(paths, _labels(paths), strict=True):
+        if path.suffix.lower() in ZIP_SUFFIXES and path.is_file():
+            inputs.extend(_expand_zip(path, name, workdir / f"zip_{len(inputs)}"))
+        else:
+            inputs.append((path, name))
+    return [_load_one(db, path, name, index, config, options, workdir) for index, (path, name) in enumerate(inputs)]
 
 
 def _labels(paths: list[Path]) -> list[str]:
@@ -91,7 +122,54 @@ def _labels(paths: list[Path]) -> list[str]:
     return [str(p) for p in paths]
 
 
+def _expand_zip(path: Path, name: str, folder: Path) -> list[tuple[Path, str]]:
+    """Extract the readable files of an archive; (extracted path, source name) in archive order."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [
+                m
+                for m in archive.infolist()
+                if not m.is_dir()
+                and PurePosixPath(m.filename).suffix.lower() in READABLE_SUFFIXES
+                and not PurePosixPath(m.filename).name.startswith(".")
+                and not m.filename.startswith("__MACOSX/")
+            ]
+            if not members:
+                raise InputError(f"{path}: the zip archive holds no CSV, Excel or Parquet file; check the archive")
+            extracted = []
+            for number, member in enumerate(members):
+                target = folder / str(number) / PurePosixPath(member.filename).name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(member) as src, target.open("wb") as dst:
+                    while chunk := src.read(1 << 22):
+                        dst.write(chunk)
+                extracted.append((target, f"{name}/{member.filename}"))
+            return extracted
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
+        raise InputError(f"{path}: not a readable zip archive ({exc}); export it again") from None
+    except RuntimeError as exc:  # an encrypted member
+        raise InputError(f"{path}: {exc}; extract the archive and pass its files") from None
+
+
 def _load_one(
+    db: Database,
+    path: Path,
+    name: str,
+    index: int,
+    config: Config,
+    options: LoadOptions,
+    workdir: Path,
+) -> Source:
+    if name != path.name and str(path).startswith(str(workdir)):
+        # A file extracted from an archive: errors name it as archive.zip/member.
+        try:
+            return _read_one(db, path, name, index, config, options, workdir)
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(path), name)) from None
+    return _read_one(db, path, name, index, config, options, workdir)
+
+
+def _read_one(
     db: Database,
     path: Path,
     name: str,
@@ -116,10 +194,46 @@ def _load_one(
     table = f"src_{index}"
     if suffix in PARQUET_SUFFIXES or head[:4] == b"PAR1":
         return _load_parquet(db, path, name, index, table, config)
+    if suffix in EXCEL_SUFFIXES or (head.startswith(b"PK\x03\x04") and b"xl/" in head):
+        return _load_excel(db, path, name, index, table, config)
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    if head.startswith(b"PK\x03\x04") or (b"\x00" in head[:4096] and not utf16 and not options.encoding):
-        raise InputError(f"{path}: a binary file (Excel, zip or another format); save it as CSV (UTF-8) or Parquet")
+    if head.startswith(b"PK\x03\x04"):
+        raise InputError(f"{path}: a zip archive without a .zip name; rename it to .zip or extract it")
+    if b"\x00" in head[:4096] and not utf16 and not options.encoding:
+        raise InputError(f"{path}: a binary file, not CSV, Excel, Parquet or zip; save it as CSV (UTF-8)")
     return _load_csv(db, path, name, index, table, head, config, options, workdir)
+
+
+def _load_excel(db: Database, path: Path, name: str, index: int, table: str, config: Config) -> Source:
+    """The first worksheet of a workbook, every cell read as text (dates as ISO 8601)."""
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+        sheet_name = reader.sheet_names[0]
+        sheet = reader.load_sheet(0, dtypes="string")
+        data = sheet.to_arrow()
+    except Exception as exc:  # fastexcel raises its own error types per failure
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: not a readable Excel workbook ({first}); open it and save it again") from None
+    headers = [str(h).strip() for h in data.schema.names]
+    if not any(headers):
+        raise InputError(f"{path}: sheet {sheet_name!r} has no column headers in row 1; put the headers in row 1")
+    if data.num_rows == 0:
+        raise InputError(f"{path}: sheet {sheet_name!r} has a header but no records; export the contacts again")
+    source = Source(path, name, index, "excel", table, headers, {}, sheet=sheet_name)
+    source.map_columns(config)
+    columns = {source.column(i): data.column(i).cast(pa.string()) for i in range(len(headers))}
+    db.table_from_arrow(table + "_raw", pa.table(columns))
+    db.run(
+        f"""CREATE OR REPLACE TABLE {q(table)} AS
+        SELECT {index * FILE_STRIDE} + row_number() OVER () AS rec,
+               {lit(name)} AS source, row_number() OVER () AS "row", *
+        FROM {q(table + "_raw")}"""
+    )
+    db.run(f"DROP TABLE {q(table + '_raw')}")
+    source.records = data.num_rows
+    return source
 
 
 def _load_parquet(db: Database, path: Path, name: str, index: int, table: str, config: Config) -> Source:
@@ -128,7 +242,8 @@ def _load_parquet(db: Database, path: Path, name: str, index: int, table: str, c
     except duckdb.Error:
         raise InputError(f"{path}: not a readable Parquet file; export it again") from None
     headers = [row[0] for row in described]
-    source = Source(path, name, index, "parquet", table, headers, _roles(path, headers, config))
+    source = Source(path, name, index, "parquet", table, headers, {})
+    source.map_columns(config)
     select = ", ".join(f"CAST({q(h)} AS VARCHAR) AS {q(source.column(i))}" for i, h in enumerate(headers))
     db.run(
         f"""CREATE OR REPLACE TABLE {q(table)} AS
@@ -230,10 +345,11 @@ def _load_csv(
         "csv",
         table,
         headers,
-        _roles(path, headers, config, delimiter),
+        {},
         encoding=encoding,
         delimiter=delimiter,
     )
+    source.map_columns(config)
     spec = "{" + ", ".join(f"{lit(source.column(i))}: 'VARCHAR'" for i in range(len(headers))) + "}"
     rejects = f"rejects_{index}"
     try:
@@ -326,20 +442,53 @@ def _check_rejects(
     )
 
 
-def _roles(path: Path, headers: list[str], config: Config, delimiter: str | None = None) -> dict[int, str]:
-    """Which column holds which identifier (config mapping first, then header names)."""
+ColumnMap = tuple[
+    str | None, dict[int, str], dict[int, str], dict[int, ConsentColumn], dict[int, str], list[ConsentFile]
+]
+
+
+def map_columns(path: Path, name: str, headers: list[str], config: Config, delimiter: str | None) -> ColumnMap:
+    """(preset, identifier roles, name fields, consent columns, split columns, file statuses) of a file.
+
+    Each column is looked up in the config's ``[columns]``/``[consent]``/``[split]``
+    first, then in the export preset (``--preset``, else the one whose header
+    signature matches), then among the header names idmerge knows.
+    """
+    preset: Preset | None = get_preset(config.preset, "preset") if config.preset else detect(headers)
     known = set(config.names) | {UPDATED_AT}
     roles: dict[int, str] = {}
+    fields: dict[int, str] = {}
+    consent: dict[int, ConsentColumn] = {}
+    split: dict[int, str] = {}
     for position, header in enumerate(headers):
         if header == OWN_ID_COLUMN:
             continue  # idmerge's own id from an earlier run: recomputed, never an identifier
-        mapped = config.columns.get(header)
-        role = mapped if mapped is not None else column_names.detect(header)
+        folded = column_names.fold(header)
+        if header in config.consent or (preset and folded in preset.consent and header not in config.columns):
+            consent[position] = config.consent.get(header) or preset.consent[folded]  # type: ignore[union-attr]
+            continue
+        role = config.columns.get(header)
+        if role is None and preset is not None:
+            role = preset.columns.get(folded)
+        if role is None:
+            role = column_names.detect(header) or column_names.detect_field(header)
+        if role is None:
+            detected = column_names.detect_consent(header)
+            if detected is not None:
+                consent[position] = ConsentColumn(*detected)
+            continue
+        if role in FIELDS:
+            if role not in fields.values():
+                fields[position] = role
+            continue
         if role == "ignore" or role not in known:
             continue
         if role == UPDATED_AT and UPDATED_AT in roles.values():
             continue
         roles[position] = role
+        separators = config.split.get(header) or (preset.split.get(folded) if preset else None)
+        if separators:
+            split[position] = separators
     if not any(role != UPDATED_AT for role in roles.values()):
         shown = ", ".join(repr(h) for h in headers[:6]) + (" ..." if len(headers) > 6 else "")
         hint = ""
@@ -348,4 +497,5 @@ def _roles(path: Path, headers: list[str], config: Config, delimiter: str | None
         raise InputError(
             f'{path}: no identifier column among {shown}{hint}; map one in the config, e.g. [columns] "Mail" = "email"'
         )
-    return roles
+    statuses = preset.file_statuses(name) if preset else []
+    return preset.name if preset else None, roles, fields, consent, split, statuses

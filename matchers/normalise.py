@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import phonenumbers
 import pyarrow as pa
@@ -22,6 +23,7 @@ from email_validator import EmailNotValidError, validate_email
 from matchers import columns as column_names
 from matchers.config import Config
 from matchers.db import Database, lit, q
+from matchers.errors import ConfigError
 from matchers.identifiers import OTHER_SEPARATOR, UPDATED_AT
 from matchers.load import FILE_STRIDE, Source
 from matchers.workers import map_distinct
@@ -61,19 +63,60 @@ class NormaliseResult:
     phones_without_region: int
 
 
-def build_records(db: Database, sources: list[Source]) -> int:
-    """``recs``: one row per input record with its parsed ``updated_at``."""
+def preferred_order(sources: list[Source], prefer: tuple[str, ...]) -> dict[int, int]:
+    """Source index -> weight for survivorship (higher survives first; 0: not preferred).
+
+    A name in ``prefer`` matches a source's name, its file name or stem, the
+    archive it came from, or the preset it was read as.
+    """
+    weights: dict[int, int] = {}
+    for rank, wanted in enumerate(prefer):
+        key = wanted.casefold()
+        hits = [
+            s
+            for s in sources
+            if key
+            in {
+                s.name.casefold(),
+                Path(s.name).name.casefold(),
+                Path(s.name).stem.casefold(),
+                s.name.split("/", 1)[0].casefold(),
+                (s.preset or "").casefold(),
+            }
+        ]
+        if not hits:
+            names = ", ".join(s.name for s in sources)
+            raise ConfigError(f"--prefer {wanted!r} names no input; use a file name ({names}) or a preset name")
+        for s in hits:
+            weights.setdefault(s.index, len(prefer) - rank)
+    return weights
+
+
+def build_records(db: Database, sources: list[Source], prefer: tuple[str, ...] = ()) -> int:
+    """``recs``: one row per input record with its parsed ``updated_at``.
+
+    ``recency`` is MATCHING.md's one order (ownership, ties); ``survival`` is
+    the order survivorship takes values in: the same, after the ``prefer``
+    sources, which come first.
+    """
+    weights = preferred_order(sources, prefer)
     parts = []
     unreadable = 0
     for source in sources:
         position = next((p for p, r in source.roles.items() if r == UPDATED_AT), None)
         if position is None:
-            parts.append(f'SELECT rec, source, "row", NULL::TIMESTAMP AS updated_at FROM {q(source.table)}')
+            parts.append(
+                f'SELECT rec, source, "row", NULL::TIMESTAMP AS updated_at, {weights.get(source.index, 0)} AS weight '
+                f"FROM {q(source.table)}"
+            )
             continue
         col = q(source.column(position))
         fmt = _best_date_format(db, source.table, col)
         parsed = _date_expr(col, fmt)
-        parts.append(f'SELECT rec, source, "row", {parsed} AS updated_at FROM {q(source.table)}')
+        parts.append(
+            f'SELECT rec, source, "row", {parsed} AS updated_at, {weights.get(source.index, 0)} AS weight '
+            f"FROM {q(source.table)}"
+        )
         unreadable += int(
             db.one(
                 f"SELECT count(*) FROM {q(source.table)} WHERE nullif(trim({col}), '') IS NOT NULL AND {parsed} IS NULL"
@@ -82,8 +125,10 @@ def build_records(db: Database, sources: list[Source]) -> int:
     # recency: the one order of MATCHING.md ("Recency"): dated records are newer
     # than undated ones; ties and missing dates go by input order.
     db.run(
-        "CREATE OR REPLACE TABLE recs AS SELECT *, row_number() OVER (ORDER BY updated_at ASC NULLS FIRST, rec) "
-        "AS recency FROM (" + " UNION ALL ".join(parts) + ") ORDER BY rec"
+        "CREATE OR REPLACE TABLE recs AS SELECT * EXCLUDE (weight), "
+        "row_number() OVER (ORDER BY updated_at ASC NULLS FIRST, rec) AS recency, "
+        "row_number() OVER (ORDER BY weight, updated_at ASC NULLS FIRST, rec) AS survival "
+        "FROM (" + " UNION ALL ".join(parts) + ") ORDER BY rec"
     )
     return unreadable
 
@@ -116,8 +161,12 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
             if role == UPDATED_AT:
                 continue
             col = q(source.column(position))
+            separators = source.split.get(position, "")
             if column_names.is_other(source.headers[position]):
-                value = f"unnest(string_split({col}, {lit(OTHER_SEPARATOR)}))"
+                separators += OTHER_SEPARATOR
+            if separators:
+                pattern = "[" + "".join("\\" + c if c in "\\]^-[" else c for c in dict.fromkeys(separators)) + "]"
+                value = f"unnest(string_split_regex({col}, {lit(pattern)}))"
             else:
                 value = col
             parts.append(f"SELECT rec, {lit(role)} AS ident, {position} AS col, {value} AS raw FROM {q(source.table)}")

@@ -20,14 +20,17 @@ from typing import Any
 
 from matchers import __version__, graph
 from matchers.config import Config, describe, load_config
+from matchers.consent import build_consent, merge_consent
 from matchers.db import Database
 from matchers.html_report import build_html
 from matchers.link import link_all
 from matchers.load import LoadOptions, Source, load_sources
 from matchers.normalise import build_records, build_values
+from matchers.preset import Preset
 from matchers.report import Summary, build_findings, summarise
 from matchers.screen import screen_values
 from matchers.survive import assign_contacts, build_contacts, layout
+from matchers.target import import_layout, write_import
 from matchers.write import Format, check_output_dir, write_outputs
 
 #: Called at the start of each stage with (stage label, stage number, number of stages).
@@ -46,6 +49,14 @@ class RunOptions:
     encoding: str | None = None
     delimiter: str | None = None
     skip_bad_rows: bool = False
+    #: read every input as this export preset (None: detected per file)
+    preset: str | None = None
+    #: sources whose values survive first (file names or preset names)
+    prefer: tuple[str, ...] = ()
+    #: also write contacts in this target's import layout (a preset with an [import] table)
+    to: str | None = None
+    #: split target import files below this many bytes (None: the target's own limit)
+    split_bytes: int | None = None
     memory_limit: str | None = None
     temp_dir: Path | None = None
     #: Write report.html next to the other outputs.
@@ -63,6 +74,8 @@ class Resolution:
     sources: list[Source]
     summary: Summary
     timings: dict[str, float] = field(default_factory=dict)
+    #: the preset whose import layout ``--to`` asked for
+    target: Preset | None = None
 
 
 @dataclass
@@ -81,7 +94,8 @@ def no_progress(stage: str, number: int, total: int) -> None:
 
 def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_progress) -> Resolution:
     """Load, normalise, screen, link and survive; no files written."""
-    config = load_config(options.config, region=options.region)
+    config = load_config(options.config, region=options.region, preset=options.preset, prefer=options.prefer)
+    target = import_layout(options.to) if options.to else None
     db = Database(
         memory_limit=options.memory_limit,
         temp_dir=str(options.temp_dir) if options.temp_dir else None,
@@ -109,8 +123,9 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
             Path(workdir),
         )
         stage("normalise")
-        unreadable = build_records(db, sources)
+        unreadable = build_records(db, sources, config.prefer)
         normalised = build_values(db, sources, config)
+        unreadable_statuses = build_consent(db, sources)
     stage("screen")
     screen_values(db, config)
     stage("link")
@@ -118,6 +133,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     merges = link_all(db, config)
     stage("contacts")
     assign_contacts(db, config, sources)
+    merge_consent(db)
     build_contacts(db, config, sources, layout(config, sources))
     stage("report")
     build_findings(db)
@@ -127,12 +143,13 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
         sources,
         merges,
         unreadable_dates=unreadable,
+        unreadable_statuses=unreadable_statuses,
         region=normalised.region,
         region_inferred=normalised.region_inferred,
         phones_without_region=normalised.phones_without_region,
     )
     timings["report"] = round(time.perf_counter() - clock, 3)
-    return Resolution(db, config, sources, summary, timings)
+    return Resolution(db, config, sources, summary, timings, target)
 
 
 def run(paths: list[Path], options: RunOptions, progress: Progress = no_progress) -> RunResult:
@@ -153,7 +170,15 @@ def run(paths: list[Path], options: RunOptions, progress: Progress = no_progress
             if options.html
             else None
         )
-        outputs = write_outputs(resolution.db, options.out, fmt, report, resolution.sources, html)
+        outputs = write_outputs(
+            resolution.db,
+            options.out,
+            fmt,
+            report,
+            resolution.sources,
+            html,
+            extra=(lambda writer: write_import(resolution, writer, options.split_bytes)) if resolution.target else None,
+        )
     finally:
         resolution.db.close()
     timings["write"] = round(time.perf_counter() - write_started, 3)
@@ -179,9 +204,20 @@ def build_report(resolution: Resolution, timings: dict[str, float], started: flo
                 "format": s.format,
                 "encoding": s.encoding,
                 "delimiter": s.delimiter,
+                "preset": s.preset,
+                "sheet": s.sheet,
                 "records": s.records,
                 "rejected": s.rejected,
-                "columns": [{"header": h, "identifier": s.roles.get(i)} for i, h in enumerate(s.headers)],
+                "columns": [
+                    {
+                        "header": h,
+                        "identifier": s.roles.get(i),
+                        "field": s.fields.get(i),
+                        "consent": s.consent[i].channel if i in s.consent else None,
+                        "split": s.split.get(i),
+                    }
+                    for i, h in enumerate(s.headers)
+                ],
             }
             for s in resolution.sources
         ],

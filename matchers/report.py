@@ -3,7 +3,9 @@
 ``findings`` has one row per (kind, identifier, value): ``blocked``,
 ``invalid`` and ``over_shared`` from screening, ``conflict`` and ``limit``
 from linking, ``moved`` from ownership, and ``no_identifier`` for records
-with no usable identifier (value ``<file>:<row>``). ``contacts`` lists the
+with no usable identifier (value ``<file>:<row>``), and ``consent_changed``
+for contacts whose records disagreed on a channel's subscription status
+(identifier ``<channel>_status``, value the merged status). ``contacts`` lists the
 first :data:`MAX_LISTED` contact ids it touched; ``contact_count`` says how
 many there are in all.
 """
@@ -19,7 +21,16 @@ from matchers.load import Source
 from matchers.screen import placeholder_expr
 
 MAX_LISTED = 100
-FINDING_KINDS = ("conflict", "moved", "limit", "blocked", "invalid", "over_shared", "no_identifier")
+FINDING_KINDS = (
+    "conflict",
+    "moved",
+    "limit",
+    "blocked",
+    "invalid",
+    "over_shared",
+    "no_identifier",
+    "consent_changed",
+)
 
 
 def build_findings(db: Database) -> None:
@@ -42,6 +53,10 @@ def build_findings(db: Database) -> None:
             UNION ALL
             SELECT source || ':' || "row", 'no_identifier', NULL, rec FROM recs
             WHERE rec NOT IN (SELECT rec FROM vals WHERE status = 'ok')
+            UNION ALL
+            SELECT cc.status, 'consent_changed', cc.channel || '_status', c.rec
+            FROM cconsent cc JOIN grp g USING (gid) JOIN consent c ON c.rec = g.rec AND c.channel = cc.channel
+            WHERE cc.changed
         ),
         agg AS (
             SELECT kind, ident, value, count(DISTINCT c.rec) AS records,
@@ -98,6 +113,12 @@ class Summary:
     region: str | None
     region_inferred: bool
     phones_without_region: int
+    #: contacts whose records disagreed on a channel's status, so merging changed it
+    consent_changed: int = 0
+    #: channel -> contacts per merged status
+    consent: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: status cells that read as no known word (counted as "unknown")
+    unreadable_statuses: int = 0
     findings_by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
     identifiers: list[IdentifierStats] = field(default_factory=list)
 
@@ -112,6 +133,7 @@ def summarise(
     merges: dict[str, int],
     *,
     unreadable_dates: int,
+    unreadable_statuses: int = 0,
     region: str | None,
     region_inferred: bool,
     phones_without_region: int,
@@ -148,6 +170,10 @@ def summarise(
                 groups_merged=merges.get(ident.name, 0),
             )
         )
+    consent: dict[str, dict[str, int]] = {}
+    for channel, status, n in db.rows("SELECT channel, status, count(*) FROM cconsent GROUP BY ALL ORDER BY ALL"):
+        consent.setdefault(channel, {})[status] = int(n)
+    changed = int(db.one("SELECT count(DISTINCT gid) FROM cconsent WHERE changed"))
     return Summary(
         records=records,
         contacts=contacts,
@@ -164,6 +190,9 @@ def summarise(
         region=region,
         region_inferred=region_inferred,
         phones_without_region=phones_without_region,
+        consent_changed=changed,
+        consent=consent,
+        unreadable_statuses=unreadable_statuses,
         findings_by_kind=by_kind,
         identifiers=stats,
     )

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -22,6 +22,7 @@ from matchers.config import Config
 from matchers.db import Database, lit, q
 from matchers.identifiers import OTHER_SEPARATOR, OTHER_SUFFIX, UPDATED_AT
 from matchers.load import OWN_ID_COLUMN, Source
+from matchers.preset import CHANNELS, FIELDS
 
 CONTACT_ID = OWN_ID_COLUMN
 ID_HEX = 16
@@ -29,11 +30,14 @@ ID_HEX = 16
 
 @dataclass
 class Layout:
-    """The columns of ``contacts``: identifiers first, then the other input columns."""
+    """The columns of ``contacts``: identifiers, name fields, statuses, ``updated_at``, the other columns."""
 
     identifiers: list[str]
     has_updated_at: bool
     data_columns: list[str]
+    fields: list[str] = field(default_factory=list)
+    #: channels with a subscription status (``<channel>_status`` columns)
+    channels: list[str] = field(default_factory=list)
 
 
 def assign_contacts(db: Database, config: Config, sources: list[Source]) -> None:
@@ -105,31 +109,50 @@ def layout(config: Config, sources: list[Source]) -> Layout:
     """Decide the output columns (stable for a given set of inputs and config)."""
     present = {role for s in sources for role in s.roles.values()}
     identifiers = [n for n in config.names if n in present]
-    reserved = {CONTACT_ID, UPDATED_AT}
-    for name in identifiers:
-        reserved |= {name, name + OTHER_SUFFIX}
+    fields = [f for f in FIELDS if any(f in s.fields.values() for s in sources)]
+    channels = [
+        c
+        for c in CHANNELS
+        if any(spec.channel == c for s in sources for spec in s.consent.values())
+        or any(given.channel == c for s in sources for given in s.file_statuses)
+    ]
+    lay = Layout(identifiers, UPDATED_AT in present, [], fields, channels)
     data: list[str] = []
     for source in sources:
-        for header in _data_headers(source, reserved).values():
-            if header not in data:
+        for header in _data_headers(source, reserved_names(lay)).values():
+            if header.casefold() not in {d.casefold() for d in data}:
                 data.append(header)
-    return Layout(identifiers, UPDATED_AT in present, data)
+    lay.data_columns = data
+    return lay
+
+
+def status_column(channel: str) -> str:
+    return f"{channel}_status"
+
+
+def reserved_names(lay: Layout) -> set[str]:
+    """Output names idmerge gives its own columns; an input column of the same name is renamed."""
+    reserved = {CONTACT_ID, UPDATED_AT, *FIELDS, *(status_column(c) for c in CHANNELS)}
+    for name in lay.identifiers:
+        reserved |= {name, name + OTHER_SUFFIX}
+    return reserved
 
 
 def _data_headers(source: Source, reserved: set[str]) -> dict[int, str]:
-    """Output names of a source's non-identifier columns, by position."""
+    """Output names of a source's other columns (not identifiers, name fields or statuses), by position."""
     names: dict[int, str] = {}
     seen: set[str] = set()
     for position, header in enumerate(source.headers):
-        if position in source.roles or header == CONTACT_ID:
+        if position in source.roles or position in source.fields or position in source.consent or header == CONTACT_ID:
             continue
         name = header or f"column {position + 1}"
-        if name in reserved:
+        # DuckDB (and most spreadsheets) compare column names without case.
+        if name.casefold() in {r.casefold() for r in reserved}:
             name = f"{name} (input)"
         base, n = name, 2
-        while name in seen:
+        while name.casefold() in seen:
             name, n = f"{base} ({n})", n + 1
-        seen.add(name)
+        seen.add(name.casefold())
         names[position] = name
     return names
 
@@ -143,13 +166,13 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
     db.run(
         f"""CREATE OR REPLACE TABLE cvals AS
         WITH v AS (
-            SELECT g.gid, v.ident, v.norm, v.raw, v.valid, v.status = 'ok' AS usable, r.recency
+            SELECT g.gid, v.ident, v.norm, v.raw, v.valid, v.status = 'ok' AS usable, r.survival
             FROM vals v JOIN grp g USING (rec) JOIN recs r USING (rec)
             ANTI JOIN moved_vals m ON m.rec = v.rec AND m.ident = v.ident AND m.norm = v.norm
         ),
         d AS (
-            SELECT gid, ident, norm, arg_max(raw, recency) AS raw, bool_or(valid) AS valid,
-                   bool_or(usable) AS usable, max(recency) AS newest
+            SELECT gid, ident, norm, arg_max(raw, survival) AS raw, bool_or(valid) AS valid,
+                   bool_or(usable) AS usable, max(survival) AS newest
             FROM v GROUP BY gid, ident, norm
         ),
         w AS (
@@ -171,7 +194,7 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
     )
     db.run(
         f"""CREATE OR REPLACE TABLE cvals AS
-        SELECT gid, ident, primary_out,
+        SELECT gid, ident, primary_out, primary_norm,
             nullif(array_to_string(list_transform(
                 list_filter(list_sort(all_values, 'DESC'), lambda x: x.k IS DISTINCT FROM primary_norm),
                 lambda x: x.o), {lit(OTHER_SEPARATOR)}), '') AS others
@@ -185,16 +208,16 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
         f"""CREATE OR REPLACE TABLE cid_vals AS
         SELECT gid{"".join(", " + p for p in pivots)} FROM cvals GROUP BY gid"""
     )
-    # The other columns, union over sources by header.
+    # Name fields and the other columns, union over sources by output name.
     parts = []
     for source in sources:
-        reserved = {CONTACT_ID, UPDATED_AT, *lay.identifiers, *(n + OTHER_SUFFIX for n in lay.identifiers)}
-        cols = "".join(f", {q(source.column(p))} AS {q(name)}" for p, name in _data_headers(source, reserved).items())
+        named = {**source.fields, **_data_headers(source, reserved_names(lay))}
+        cols = "".join(f", {q(source.column(p))} AS {q(name)}" for p, name in named.items())
         parts.append(f"SELECT rec{cols} FROM {q(source.table)}")
     db.run("CREATE OR REPLACE VIEW data AS " + " UNION ALL BY NAME ".join(parts))
     survivors = "".join(
-        f", arg_max({q(c)}, r.recency) FILTER (WHERE nullif(trim({q(c)}), '') IS NOT NULL) AS {q(c)}"
-        for c in lay.data_columns
+        f", arg_max(d.{q(c)}, r.survival) FILTER (WHERE nullif(trim(d.{q(c)}), '') IS NOT NULL) AS {q(c)}"
+        for c in [*lay.fields, *lay.data_columns]
     )
     updated = f", strftime(max(r.updated_at), '%Y-%m-%d %H:%M:%S') AS {q(UPDATED_AT)}" if lay.has_updated_at else ""
     db.run(
@@ -202,11 +225,20 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
         SELECT g.gid{updated}{survivors}
         FROM data d JOIN grp g USING (rec) JOIN recs r USING (rec) GROUP BY g.gid"""
     )
+    statuses = "".join(
+        f", max(status) FILTER (WHERE channel = {lit(c)}) AS {q(status_column(c))}" for c in lay.channels
+    )
+    db.run(f"CREATE OR REPLACE TABLE cstatus AS SELECT gid{statuses} FROM cconsent GROUP BY gid")
     ident_cols = "".join(f", i.{q(n)}, i.{q(n + OTHER_SUFFIX)}" for n in lay.identifiers)
-    rest = (f", d.{q(UPDATED_AT)}" if lay.has_updated_at else "") + "".join(f", d.{q(c)}" for c in lay.data_columns)
+    rest = (
+        "".join(f", d.{q(f)}" for f in lay.fields)
+        + "".join(f", s.{q(status_column(c))}" for c in lay.channels)
+        + (f", d.{q(UPDATED_AT)}" if lay.has_updated_at else "")
+        + "".join(f", d.{q(c)}" for c in lay.data_columns)
+    )
     db.run(
         f"""CREATE OR REPLACE TABLE contacts AS
         SELECT c.{CONTACT_ID}{ident_cols}{rest}
-        FROM contact c LEFT JOIN cid_vals i USING (gid) LEFT JOIN cdata d USING (gid)
+        FROM contact c LEFT JOIN cid_vals i USING (gid) LEFT JOIN cdata d USING (gid) LEFT JOIN cstatus s USING (gid)
         ORDER BY c.{CONTACT_ID}"""
     )

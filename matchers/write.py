@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +41,8 @@ class AtomicWriter:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.pending: list[tuple[Path, Path]] = []
+        self.scratches: list[Path] = []
+        self.replaced: list[Path] = []
 
     def __enter__(self) -> AtomicWriter:
         try:
@@ -49,15 +52,36 @@ class AtomicWriter:
         return self
 
     def temp(self, name: str) -> Path:
+        """A temporary path that becomes ``out/name`` when every output is complete."""
         final = self.out / name
-        tmp = self.out / f".{name}.{os.getpid()}.tmp"
+        tmp = final.parent / f".{final.name}.{os.getpid()}.tmp"
+        tmp.parent.mkdir(parents=True, exist_ok=True)
         self.pending.append((tmp, final))
         return tmp
 
+    def scratch(self, name: str) -> Path:
+        """A working file, removed at the end whatever happens."""
+        path = self.out / name
+        path = path.parent / f".{path.name}.{os.getpid()}.scratch"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.scratches.append(path)
+        return path
+
+    def replace_folder(self, name: str) -> None:
+        """Files of an earlier run in ``out/name`` that this run does not write are removed with the rename."""
+        self.replaced.append(self.out / name)
+
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        for path in self.scratches:
+            path.unlink(missing_ok=True)
         if exc_type is None:
             for tmp, final in self.pending:
                 os.replace(tmp, final)
+            finals = {final for _, final in self.pending}
+            for folder in self.replaced:
+                for stale in folder.iterdir():
+                    if stale.is_file() and stale not in finals:
+                        stale.unlink()
         else:
             for tmp, _ in self.pending:
                 tmp.unlink(missing_ok=True)
@@ -76,6 +100,7 @@ def write_outputs(
     report: dict[str, Any],
     sources: list[Source],
     html: str | None = None,
+    extra: Callable[[AtomicWriter], None] | None = None,
 ) -> list[Path]:
     """Write contacts, membership, findings, links, report.json, report.html (unless None) and rejects.csv."""
     written: list[Path] = []
@@ -106,6 +131,8 @@ def write_outputs(
         report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if html is not None:
             writer.temp(HTML_REPORT).write_text(html, encoding="utf-8")
+        if extra is not None:
+            extra(writer)
         written = [final for _, final in writer.pending]
     if html is None:
         # A report.html of an earlier run (--force, --no-html) would describe other data.

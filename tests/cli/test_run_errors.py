@@ -142,7 +142,8 @@ def test_unknown_top_level_config_key_lists_allowed_keys(idmerge: Idmerge) -> No
     assert_usage_error(
         idmerge.run(src, "--config", config),
         f"{config}: unknown key 'regoin' in the config; "
-        "allowed keys: check, columns, gmail_rules, identifiers, over_shared, priority, region",
+        "allowed keys: check, columns, consent, gmail_rules, identifiers, over_shared, prefer, preset, priority, "
+        "region, split",
     )
 
 

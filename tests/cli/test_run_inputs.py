@@ -105,7 +105,7 @@ def test_windows_1251_cyrillic_headers_and_values(idmerge: Idmerge) -> None:
     outcome = idmerge.run(src).ok()
     assert outcome.groups() == [{("export.csv", 1), ("export.csv", 2)}, {("export.csv", 3)}]
     contacts = outcome.rows("contacts.csv")  # read as strict UTF-8
-    assert {(c["email"], c["phone"], c["Имя"]) for c in contacts} == {
+    assert {(c["email"], c["phone"], c["first_name"]) for c in contacts} == {
         ("ivan.petrenko@ukr.net", "+380671234567", "Иван Петренко"),
         ("olga.shevchenko@i.ua", "+380501112233", "Ольга Шевченко"),
     }
@@ -171,7 +171,7 @@ def test_different_email_headers_merge_the_same_person_across_files(idmerge: Idm
     outcome = idmerge.run(mailchimp, shop).ok()
     assert outcome.groups() == [{("mailchimp.csv", 1), ("shop.csv", 1)}, {("shop.csv", 2)}]
     olena = outcome.contacts_by("email")["olena.koval@ukr.net"]
-    assert (olena["First Name"], olena["City"]) == ("Olena", "Kyiv")
+    assert (olena["first_name"], olena["City"]) == ("Olena", "Kyiv")
     matched = {(m["source"], m["row"]): m["matched_by"] for m in outcome.rows("membership.csv")}
     assert matched[("mailchimp.csv", "1")] == matched[("shop.csv", "1")] == "email"
 

@@ -83,8 +83,8 @@ def test_region_from_config(tmp_path: Path) -> None:
     [
         (
             "colour = 1\n",
-            "unknown key 'colour' in the config; allowed keys: check, columns, gmail_rules, identifiers, "
-            "over_shared, priority, region",
+            "unknown key 'colour' in the config; allowed keys: check, columns, consent, gmail_rules, identifiers, "
+            "over_shared, prefer, preset, priority, region, split",
         ),
         (
             "[identifiers.email]\nlimt = 3\n",
@@ -102,7 +102,7 @@ def test_region_from_config(tmp_path: Path) -> None:
         ('priority = ["mail"]\n', "priority names unknown identifier 'mail'"),
         (
             '[columns]\n"Mail" = "e-mail"\n',
-            "[columns] maps 'Mail' to unknown 'e-mail'; use an identifier, updated_at or ignore",
+            "[columns] maps 'Mail' to unknown 'e-mail'; use an identifier, first_name, last_name, updated_at or ignore",
         ),
         ('[identifiers.email]\nblocked_patterns = ["(x"]\n', "[identifiers.email] blocked pattern '(x'"),
         ('region = "XX"\n', "region: 'XX' is not a phone region; use a two-letter country code such as UA"),

@@ -263,7 +263,7 @@ def test_survivor_is_the_most_recent_non_blank_value(tmp_path: Path) -> None:
         header=header,
     )
     contact = result.contact(1)
-    assert contact["First Name"] == "Olena"
+    assert contact["first_name"] == "Olena"
     assert contact["City"] == "Lviv"
     assert contact["email"] == "new@x.com"
     assert contact["email_other"] == "old@x.com"
