@@ -8,6 +8,10 @@ Written into ``<out>/<NAME>/`` beside idmerge's own outputs:
   header names, delimiter, encoding and date format, phones in E.164, one value
   per identifier column (the survivor), the channel statuses in the target's
   status columns, then the other data columns under their own names.
+- ``unsubscribed.csv`` (split the same way), only for a target with no email
+  status column (Mailchimp and Klaviyo set one status for a whole import):
+  contacts whose email status is anything but subscribed are left out of
+  ``contacts.csv`` and written here, to import as unsubscribed.
 - ``extra_values.csv``: every identifier value the main file does not carry
   (other emails and phones, device ids, cookies, source ids, junk and invalid
   values), one row each with the contact it belongs to, so nothing is lost.
@@ -17,6 +21,7 @@ Written into ``<out>/<NAME>/`` beside idmerge's own outputs:
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     from matchers.write import AtomicWriter
 
 MAIN = "contacts"
+RESTRICTED = "unsubscribed"
 SIDE_FILE = "extra_values.csv"
 
 
@@ -98,20 +104,32 @@ def write_import(resolution: Resolution, writer: AtomicWriter, split_bytes: int 
         if "phone" in columns
         else ""
     )
-    query = f"SELECT {', '.join(select)} FROM contacts c {phones} WHERE {importable} ORDER BY c.{CONTACT_ID}"
-    whole = writer.scratch(f"{folder}/{MAIN}.whole.csv")
-    db.run(
-        f"COPY ({query}) TO {lit(str(whole))} "
-        f"(FORMAT csv, HEADER true, DELIMITER {lit(layout.delimiter)}, QUOTE '\"', ESCAPE '\"')"
+    # A channel the target has no status column for cannot say "unsubscribed" in the main
+    # file, which the target imports as subscribed: its restricted contacts go to a file of
+    # their own, imported with the unsubscribed status (or as a suppression list).
+    # Only email is set apart: a phone imported into an email ESP's profile field does not
+    # subscribe it to SMS there, and no layout carries push tokens.
+    silent = (
+        ["email"]
+        if "email" in carried and status_column("email") in columns and "email" not in dict(layout.status)
+        else []
     )
-    encoded = _encode(whole, layout.encoding, writer.scratch(f"{folder}/{MAIN}.encoded.csv"), target.name)
+    sendable = ", ".join(lit(s) for s in SENDABLE)
+    restricted = " OR ".join(f"coalesce(c.{q(status_column(c))} NOT IN ({sendable}), false)" for c in silent) or "false"
+    base = f"SELECT {', '.join(select)} FROM contacts c {phones} WHERE ({importable})"
     limit = split_bytes if split_bytes is not None else layout.max_bytes
-    parts = _split(encoded, limit, layout.max_rows)
-    if len(parts) == 1:
-        parts[0].replace(writer.temp(f"{folder}/{MAIN}.csv"))
-    else:
-        for number, part in enumerate(parts, start=1):
-            part.replace(writer.temp(f"{folder}/{MAIN}-{number}.csv"))
+    files = [(MAIN, f"{base} AND NOT ({restricted}) ORDER BY c.{CONTACT_ID}")]
+    if silent:
+        files.append((RESTRICTED, f"{base} AND ({restricted}) ORDER BY c.{CONTACT_ID}"))
+    for stem, query in files:
+        whole = writer.scratch(f"{folder}/{stem}.whole.csv")
+        db.run(
+            f"COPY ({query}) TO {lit(str(whole))} "
+            f"(FORMAT csv, HEADER true, DELIMITER {lit(layout.delimiter)}, QUOTE '\"', ESCAPE '\"')"
+        )
+        encoded = _encode(whole, layout.encoding, writer.scratch(f"{folder}/{stem}.encoded.csv"), target.name)
+        prefix = f"{folder}/{stem}"
+        _split(encoded, limit, layout.max_rows, lambda suffix: writer.temp(f"{prefix}{suffix}.csv"))  # noqa: B023
     _write_side_file(db, writer.temp(f"{folder}/{SIDE_FILE}"), identifiers, carried, layout)
 
 
@@ -184,23 +202,24 @@ def _encode(path: Path, encoding: str, target: Path, name: str) -> Path:
     return target
 
 
-def _split(path: Path, max_bytes: int, max_rows: int) -> list[Path]:
-    """Cut a CSV file into parts under the limits, each with the header, at record boundaries.
+def _split(path: Path, max_bytes: int, max_rows: int, part: Callable[[str], Path]) -> None:
+    """Move a CSV file to ``part("")``, or cut it into ``part("-1")``, ``part("-2")``... under the limits.
 
-    Record ends are the line breaks outside quotes, found over the file in
-    large chunks with NumPy (a quoted value may hold a line break).
+    Each part has the header and whole records. Record ends are the line breaks
+    outside quotes, found over the file in large chunks with NumPy (a quoted
+    value may hold a line break).
     """
     size = path.stat().st_size
     ends = _record_ends(path)
     header_end = int(ends[0]) + 1 if len(ends) else size
     rows = len(ends) - 1
     if (not max_bytes or size <= max_bytes) and (not max_rows or rows <= max_rows):
-        return [path]
+        path.replace(part(""))
+        return
     if max_bytes and max_bytes <= header_end:
         raise OutputError(f"--split-size {max_bytes} bytes is smaller than the header line; give a larger size")
     record_ends = ends[1:] + 1  # offset just past each record
-    parts: list[Path] = []
-    start, first = header_end, 0
+    start, first, number = header_end, 0, 1
     with path.open("rb") as src:
         header = src.read(header_end)
         while first < rows:
@@ -215,8 +234,7 @@ def _split(path: Path, max_bytes: int, max_rows: int) -> list[Path]:
                     "give a larger --split-size"
                 )
             end = int(record_ends[last - 1])
-            part = path.with_name(f"{path.name}.part{len(parts) + 1}")
-            with part.open("wb") as dst:
+            with part(f"-{number}").open("wb") as dst:
                 dst.write(header)
                 src.seek(start)
                 remaining = end - start
@@ -224,10 +242,8 @@ def _split(path: Path, max_bytes: int, max_rows: int) -> list[Path]:
                     chunk = src.read(min(remaining, 1 << 22))
                     dst.write(chunk)
                     remaining -= len(chunk)
-            parts.append(part)
-            start, first = end, last
+            start, first, number = end, last, number + 1
     path.unlink()
-    return parts
 
 
 def _record_ends(path: Path) -> np.ndarray:

@@ -208,3 +208,48 @@ def test_no_email_or_phone_is_lost_in_the_import_files(migrated: Path, tmp_path:
         return re.sub(r"[^\d+]", "", value)
 
     assert {(i, norm(i, v)) for i, v in wanted} <= {(i, norm(i, v)) for i, v in found if v}
+
+
+@pytest.mark.parametrize("name", ["brevo", "esputnik", "klaviyo", "mailchimp", "unisender"])
+def test_every_target_layout_is_written_as_documented(name: str, tmp_path: Path) -> None:
+    preset = load_presets()[name]
+    layout = preset.import_layout
+    assert layout is not None
+    out = tmp_path / "out"
+    run(fixture_files(), RunOptions(out=out, to=name))
+    folder = out / name
+    files = sorted(p.name for p in folder.iterdir())
+    statuses = dict(layout.status)
+    silent = [] if "email" in statuses else ["email"]
+    assert files == (["contacts.csv", "extra_values.csv"] + (["unsubscribed.csv"] if silent else []))
+    contacts = {c["contact_id"]: c for c in read_csv(out / "contacts.csv")}
+    imported: list[dict[str, str]] = []
+    for stem in ("contacts", "unsubscribed"):
+        path = folder / f"{stem}.csv"
+        if not path.exists():
+            continue
+        with path.open(encoding=layout.encoding, newline="") as fh:
+            rows = list(csv.DictReader(fh, delimiter=layout.delimiter))
+        headers = [h for _, h in layout.columns]
+        assert list(rows[0])[: len(headers)] == headers
+        for row in rows:
+            phone = row.get(dict(layout.columns).get("phone", ""), "")
+            assert phone == "" or re.fullmatch(r"\+\d{8,15}", phone)
+            for written in statuses.values():
+                assert row[written.column] in ("", written.subscribed, written.restricted)
+        imported += [{**r, "_file": stem} for r in rows]
+    if silent:
+        assert any(r["_file"] == "unsubscribed" for r in imported)
+    # Nobody restricted on a channel the target cannot mark is in the main file.
+    email_header = dict(layout.columns)["email"]
+    by_email = {c["email"]: c for c in contacts.values() if c["email"]}
+    for row in imported:
+        contact = by_email.get(row[email_header])
+        if contact is None:
+            continue
+        restricted = any(contact.get(f"{c}_status") not in ("", "subscribed", None) for c in silent)
+        assert (row["_file"] == "unsubscribed") == restricted, row[email_header]
+        for channel, written in statuses.items():
+            status = contact.get(f"{channel}_status") or ""
+            expected = "" if not status else written.subscribed if status == "subscribed" else written.restricted
+            assert row[written.column] == expected
