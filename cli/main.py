@@ -8,6 +8,7 @@ import typer
 
 from cli import check as check_command
 from cli import explain as explain_command
+from cli import inspect as inspect_command
 from cli import run as run_command
 from matchers import __version__
 
@@ -39,5 +40,7 @@ def main(
 app.command("run")(run_command.run)
 app.command("check")(check_command.check)
 app.command("explain")(explain_command.explain)
+app.command("inspect")(inspect_command.inspect)
+app.command("init")(inspect_command.init)
 
 __all__ = ["app"]
