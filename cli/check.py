@@ -37,11 +37,16 @@ def _threshold(name: str) -> Any:
 
 
 def check(
-    files: Annotated[list[Path], typer.Argument(help="Contact exports (CSV or Parquet) to check.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Contact exports (CSV, Excel, Parquet or a zip of them) to check.")
+    ],
     config: Annotated[Path | None, typer.Option(help="idmerge.toml; its \\[check] table sets thresholds.")] = None,
     region: Annotated[str | None, typer.Option(help="Default phone region (e.g. UA).")] = None,
     encoding: Annotated[str | None, typer.Option(help="Input encoding (default: detected).")] = None,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: detected).")] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Read every input as this export layout (default: detected per file).")
+    ] = None,
     max_duplicate_rate: Annotated[str | None, _threshold("duplicate_rate")] = None,
     max_duplicates: Annotated[str | None, _threshold("duplicates")] = None,
     max_invalid_email_rate: Annotated[str | None, _threshold("invalid_email_rate")] = None,
@@ -113,7 +118,7 @@ def check(
         baseline=baseline,
         show_values=show_values,
     )
-    run_options = RunOptions(config=config, region=region, encoding=encoding, delimiter=delimiter)
+    run_options = RunOptions(config=config, region=region, encoding=encoding, delimiter=delimiter, preset=preset)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY") if github else None
     with user_errors():
         for path, option in ((json_path, "--json"), (junit, "--junit")):

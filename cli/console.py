@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from matchers import IdmergeError
+from matchers.pipeline import Stage
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -55,25 +56,49 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_INTERNAL) from None
 
 
-def progress_printer(enabled: bool) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
-    """A stage progress display on stderr (off when quiet or not a terminal)."""
+def progress_printer(enabled: bool) -> tuple[Callable[[Stage], None], Callable[[], None]]:
+    """Progress on stderr: the stage, records/s so far and the time left (off when quiet or not a terminal)."""
     if not enabled or not err.is_terminal:
-        return (lambda stage, n, total: None), (lambda: None)
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        return (lambda stage: None), (lambda: None)
+    import time
+
+    from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
+    from rich.text import Text
+
+    class Speed(ProgressColumn):
+        """Records per second and time left; the estimate counts down between stages."""
+
+        def render(self, task: Task) -> Text:
+            rate, end = task.fields.get("rate"), task.fields.get("end")
+            parts = []
+            if rate:
+                parts.append(f"{rate:,.0f} records/s")
+            if end is not None:
+                left = max(0, round(end - time.monotonic()))
+                parts.append(f"about {left // 60}:{left % 60:02d} left" if left else "finishing")
+            return Text(" · ".join(parts), style="progress.remaining")
 
     bar = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
+        Speed(),
         console=err,
         transient=True,
     )
-    task = bar.add_task("starting", total=1)
+    task = bar.add_task("starting", total=100, rate=None, end=None)
     bar.start()
 
-    def update(stage: str, number: int, total: int) -> None:
-        bar.update(task, description=stage, completed=number - 1, total=total)
+    def update(stage: Stage) -> None:
+        records = f" {stage.records:,} records" if stage.records else ""
+        eta = stage.eta
+        bar.update(
+            task,
+            description=f"{stage.name} ({stage.number}/{stage.total}){records}",
+            completed=round(stage.done * 100),
+            rate=stage.records_per_second,
+            end=time.monotonic() + eta if eta is not None else None,
+        )
 
     return update, bar.stop

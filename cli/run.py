@@ -13,6 +13,7 @@ from rich.table import Table
 from cli.console import out, progress_printer, user_errors
 from matchers import RunOptions
 from matchers import run as run_engine
+from matchers.errors import ConfigError
 from matchers.report import Summary
 from matchers.target import parse_size
 
@@ -58,6 +59,13 @@ def run(
         str | None,
         typer.Option(help="Split --to files below this size (e.g. 50MB; default: the target's import limit)."),
     ] = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(help="Most memory DuckDB may use, e.g. 1GB; beyond it, work spills to the temp dir."),
+    ] = None,
+    temp_dir: Annotated[
+        Path | None, typer.Option(help="Folder for spilled data and working files (default: the system's).")
+    ] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="Do not write report.html.")] = False,
     show_values: Annotated[
         bool, typer.Option("--show-values", help="Show identifier values unmasked in report.html.")
@@ -84,6 +92,12 @@ def run(
     with user_errors():
         if split_size is not None:
             options = replace(options, split_bytes=parse_size(split_size, "--split-size"))
+        if memory_limit is not None:
+            options = replace(options, memory_limit=f"{max(1, parse_size(memory_limit, '--memory-limit') // 10**6)}MB")
+        if temp_dir is not None:
+            if not temp_dir.is_dir():
+                raise ConfigError(f"--temp-dir {temp_dir}: no such folder; create it or choose another")
+            options = replace(options, temp_dir=temp_dir)
         try:
             result = run_engine(files, options, update)
         finally:

@@ -9,7 +9,10 @@ stages run on another SQL engine later.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -26,6 +29,10 @@ def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+#: Set to a file path to append each statement's seconds and opening words (for profiling; no data).
+TRACE_ENV = "IDMERGE_TRACE"
+
+
 class Database:
     """An in-process DuckDB connection with the helpers the stages need."""
 
@@ -39,11 +46,24 @@ class Database:
             self.con.execute(f"SET memory_limit = {lit(memory_limit)}")
         if temp_dir:
             self.con.execute(f"SET temp_directory = {lit(temp_dir)}")
+        self.trace = os.environ.get(TRACE_ENV)
+
+    @contextmanager
+    def _timed(self, sql: str) -> Iterator[None]:
+        if not self.trace:
+            yield
+            return
+        started = time.perf_counter()
+        yield
+        words = re.sub(r"\s+", " ", sql).strip()[:160]
+        with open(self.trace, "a", encoding="utf-8") as fh:
+            fh.write(f"{time.perf_counter() - started:9.3f}\t{words}\n")
 
     def run(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Execute a statement for its effect."""
         try:
-            self.con.execute(sql, params or [])
+            with self._timed(sql):
+                self.con.execute(sql, params or [])
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except duckdb.OutOfMemoryException:
@@ -52,7 +72,8 @@ class Database:
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Execute a query and return all its rows."""
         try:
-            return self.con.execute(sql, params or []).fetchall()
+            with self._timed(sql):
+                return self.con.execute(sql, params or []).fetchall()
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except duckdb.OutOfMemoryException:
@@ -65,7 +86,8 @@ class Database:
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Execute a query and return its result as an Arrow table."""
-        return self.con.sql(sql, params=list(params) if params else None).to_arrow_table()
+        with self._timed(sql):
+            return self.con.sql(sql, params=list(params) if params else None).to_arrow_table()
 
     def register(self, name: str, table: pa.Table) -> None:
         """Make an Arrow table queryable as a view (replacing one of that name)."""

@@ -36,13 +36,13 @@ import pyarrow as pa
 from matchers import __version__
 from matchers import columns as column_names
 from matchers.check import mask
-from matchers.config import Config, Identifier, load_config
+from matchers.config import Config, load_config
 from matchers.consent import FALSE_WORDS, TRUE_WORDS, VOCABULARY, status_expr
 from matchers.db import Database, lit, q
 from matchers.errors import InputError, OutputError
 from matchers.identifiers import DEFAULT_IDENTIFIERS, DEFAULT_LIMITS, DEFAULT_OTHER_LIMIT, OTHER_SEPARATOR, UPDATED_AT
-from matchers.load import OWN_ID_COLUMN, LoadOptions, Source, load_sources, map_columns
-from matchers.normalise import _phone_clean, gmail_sql, plain_email_sql
+from matchers.load import OWN_ID_COLUMN, LoadOptions, Source, load_sources
+from matchers.normalise import gmail_sql, phone_clean_sql, plain_email_sql
 from matchers.preset import ConsentColumn, Preset, get_preset
 from matchers.screen import placeholder_expr, screen_values
 from matchers.workers import map_distinct
@@ -55,9 +55,6 @@ SAMPLE_VALUES = 3
 LIBRARY_SAMPLE = 50_000
 #: "Mostly": more than this share of a column's non-placeholder cells.
 MOSTLY = 0.5
-#: A stand-in identifier that lets a file with no identifier column load, so it can be profiled.
-_PROBE = "idmerge_inspect_probe"
-_PROBE_HEADER = "\u2063idmerge inspect probe"
 #: Words in a header that make an all-unique column look like some other thing's id.
 _NOT_PERSON_IDS = ("company", "campaign", "list", "owner", "organization", "account", "deal", "order", "segment")
 _EMAIL_LIKE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
@@ -240,57 +237,13 @@ class Inspection:
 # --- loading -----------------------------------------------------------------------------------
 
 
-class _ProbeColumns(dict[str, str]):
-    """``[columns]`` that maps every header to a stand-in identifier.
-
-    Used only to read a file that :func:`load_sources` refuses for having no
-    identifier column, so its columns can still be profiled; its real mapping
-    is then taken from :func:`map_columns` (see :func:`_real_mapping`).
-    """
-
-    def get(self, key: str, default: Any = None) -> str:
-        return _PROBE
-
-
-def _with_probe(config: Config, columns: dict[str, str]) -> Config:
-    return replace(
-        config,
-        identifiers=(*config.identifiers, Identifier(_PROBE, "anonymous", DEFAULT_OTHER_LIMIT)),
-        columns=columns,
-    )
-
-
-def _real_mapping(source: Source, config: Config) -> None:
-    """Set a probed source's mapping to what ``idmerge run`` detects (which has no identifier)."""
-    probe_config = _with_probe(config, {**config.columns, _PROBE_HEADER: _PROBE})
-    delimiter = source.delimiter if source.format == "csv" else None
-    preset, roles, fields, consent, split, statuses = map_columns(
-        source.path, source.name, [*source.headers, _PROBE_HEADER], probe_config, delimiter
-    )
-    probe = len(source.headers)
-    source.preset = preset
-    source.roles = {p: r for p, r in roles.items() if p != probe}
-    source.fields, source.consent = fields, consent
-    source.split = {p: s for p, s in split.items() if p != probe}
-    source.file_statuses = statuses
-
-
 def _load(
     db: Database, path: Path, config: Config, options: LoadOptions, workdir: Path
 ) -> tuple[list[Source], str | None]:
     """The sources of one input path, and the reason ``idmerge run`` would refuse its mapping (if so)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        return load_sources(db, [path], config, options, workdir), None
-    except InputError as exc:
-        refused = exc
-    try:
-        sources = load_sources(db, [path], _with_probe(config, _ProbeColumns()), options, workdir / "probe")
-    except InputError:
-        raise refused from None
-    for source in sources:
-        _real_mapping(source, config)
-    return sources, str(refused)
+    sources = load_sources(db, [path], config, replace(options, require_identifier=False), workdir)
+    return sources, next((s.problem for s in sources if s.problem), None)
 
 
 def _labels(paths: list[Path]) -> list[str]:
@@ -562,7 +515,7 @@ def _distinct_values(db: Database, source: Source, column: _Column, profile: _Fi
     db.run(f"DROP TABLE {q(table + '_all')}")
     column.checked = min(total, LIBRARY_SAMPLE)
     if column.identifier == "phone":
-        rows = db.rows(f"SELECT {_phone_clean('raw')} AS clean, sum(cells) FROM {q(table)} GROUP BY 1 ORDER BY 1")
+        rows = db.rows(f"SELECT {phone_clean_sql('raw')} AS clean, sum(cells) FROM {q(table)} GROUP BY 1 ORDER BY 1")
         column.phones = [(str(clean), int(cells)) for clean, cells in rows]
         # The region vote counts each (record, value) once over all phone columns, as the run does.
         if not profile.plus_cells:
@@ -571,7 +524,7 @@ def _distinct_values(db: Database, source: Source, column: _Column, profile: _Fi
                 f"SELECT rec, {_value_expr(source, p)} AS v FROM {q(source.table)}" for p in phones
             )
             for clean, plus in db.rows(
-                f"""SELECT {_phone_clean("raw")}, count(*) FROM (SELECT DISTINCT rec, trim(v) AS raw FROM ({union}))
+                f"""SELECT {phone_clean_sql("raw")}, count(*) FROM (SELECT DISTINCT rec, trim(v) AS raw FROM ({union}))
                 WHERE starts_with(raw, '+') GROUP BY 1"""
             ):
                 profile.plus_cells[str(clean)] = int(plus)
@@ -686,7 +639,7 @@ def _phones(db: Database, column: _Column, parsed: dict[str, tuple[str | None, s
         ),
     )
     return f"""SELECT v.raw, coalesce(p.norm, v.raw) AS norm, coalesce(p.valid, false) AS valid, p.national, v.cells
-        FROM {table} v LEFT JOIN {q(name)} p ON p.clean = {_phone_clean("v.raw")}"""
+        FROM {table} v LEFT JOIN {q(name)} p ON p.clean = {phone_clean_sql("v.raw")}"""
 
 
 def _parse_phones(files: list[_File], region: str | None) -> tuple[dict[str, Any], str | None, bool, bool]:

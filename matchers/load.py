@@ -75,13 +75,21 @@ class Source:
     file_statuses: list[ConsentFile] = field(default_factory=list)
     #: the worksheet read, for Excel files
     sheet: str | None = None
+    #: why the file cannot be linked (no identifier column), when loaded without requiring one
+    problem: str | None = None
 
-    def map_columns(self, config: Config) -> None:
-        """Decide each column's role: the config first, then the preset, then header names."""
-        mapping = map_columns(
-            self.path, self.name, self.headers, config, self.delimiter if self.format == "csv" else None
-        )
+    def map_columns(self, config: Config, options: LoadOptions) -> None:
+        """Decide each column's role: the config first, then the preset, then header names.
+
+        A file with no identifier column is refused, unless the options say
+        otherwise (``idmerge inspect``): then :attr:`problem` says why.
+        """
+        delimiter = self.delimiter if self.format == "csv" else None
+        mapping = map_columns(self.path, self.name, self.headers, config, delimiter)
         self.preset, self.roles, self.fields, self.consent, self.split, self.file_statuses = mapping
+        self.problem = identifier_problem(self.path, self.headers, self.roles, delimiter)
+        if self.problem and options.require_identifier:
+            raise InputError(self.problem)
 
     def column(self, position: int) -> str:
         return f"c{position}"
@@ -92,6 +100,8 @@ class LoadOptions:
     encoding: str | None = None
     delimiter: str | None = None
     skip_bad_rows: bool = False
+    #: refuse a file with no identifier column (``idmerge inspect`` reads it anyway)
+    require_identifier: bool = True
 
 
 def load_sources(db: Database, paths: list[Path], config: Config, options: LoadOptions, workdir: Path) -> list[Source]:
@@ -193,9 +203,9 @@ def _read_one(
     suffix = path.suffix.lower()
     table = f"src_{index}"
     if suffix in PARQUET_SUFFIXES or head[:4] == b"PAR1":
-        return _load_parquet(db, path, name, index, table, config)
+        return _load_parquet(db, path, name, index, table, config, options)
     if suffix in EXCEL_SUFFIXES or (head.startswith(b"PK\x03\x04") and b"xl/" in head):
-        return _load_excel(db, path, name, index, table, config)
+        return _load_excel(db, path, name, index, table, config, options)
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if head.startswith(b"PK\x03\x04"):
         raise InputError(f"{path}: a zip archive without a .zip name; rename it to .zip or extract it")
@@ -204,7 +214,9 @@ def _read_one(
     return _load_csv(db, path, name, index, table, head, config, options, workdir)
 
 
-def _load_excel(db: Database, path: Path, name: str, index: int, table: str, config: Config) -> Source:
+def _load_excel(
+    db: Database, path: Path, name: str, index: int, table: str, config: Config, options: LoadOptions
+) -> Source:
     """The first worksheet of a workbook, every cell read as text (dates as ISO 8601)."""
     import fastexcel
 
@@ -222,7 +234,7 @@ def _load_excel(db: Database, path: Path, name: str, index: int, table: str, con
     if data.num_rows == 0:
         raise InputError(f"{path}: sheet {sheet_name!r} has a header but no records; export the contacts again")
     source = Source(path, name, index, "excel", table, headers, {}, sheet=sheet_name)
-    source.map_columns(config)
+    source.map_columns(config, options)
     columns = {source.column(i): data.column(i).cast(pa.string()) for i in range(len(headers))}
     db.table_from_arrow(table + "_raw", pa.table(columns))
     db.run(
@@ -236,14 +248,16 @@ def _load_excel(db: Database, path: Path, name: str, index: int, table: str, con
     return source
 
 
-def _load_parquet(db: Database, path: Path, name: str, index: int, table: str, config: Config) -> Source:
+def _load_parquet(
+    db: Database, path: Path, name: str, index: int, table: str, config: Config, options: LoadOptions
+) -> Source:
     try:
         described = db.rows("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
     except duckdb.Error:
         raise InputError(f"{path}: not a readable Parquet file; export it again") from None
     headers = [row[0] for row in described]
     source = Source(path, name, index, "parquet", table, headers, {})
-    source.map_columns(config)
+    source.map_columns(config, options)
     select = ", ".join(f"CAST({q(h)} AS VARCHAR) AS {q(source.column(i))}" for i, h in enumerate(headers))
     db.run(
         f"""CREATE OR REPLACE TABLE {q(table)} AS
@@ -349,7 +363,7 @@ def _load_csv(
         encoding=encoding,
         delimiter=delimiter,
     )
-    source.map_columns(config)
+    source.map_columns(config, options)
     spec = "{" + ", ".join(f"{lit(source.column(i))}: 'VARCHAR'" for i in range(len(headers))) + "}"
     rejects = f"rejects_{index}"
     try:
@@ -489,13 +503,16 @@ def map_columns(path: Path, name: str, headers: list[str], config: Config, delim
         separators = config.split.get(header) or (preset.split.get(folded) if preset else None)
         if separators:
             split[position] = separators
-    if not any(role != UPDATED_AT for role in roles.values()):
-        shown = ", ".join(repr(h) for h in headers[:6]) + (" ..." if len(headers) > 6 else "")
-        hint = ""
-        if delimiter is not None and len(headers) == 1:
-            hint = " (only one column: if fields are separated by another character, pass --delimiter)"
-        raise InputError(
-            f'{path}: no identifier column among {shown}{hint}; map one in the config, e.g. [columns] "Mail" = "email"'
-        )
     statuses = preset.file_statuses(name) if preset else []
     return preset.name if preset else None, roles, fields, consent, split, statuses
+
+
+def identifier_problem(path: Path, headers: list[str], roles: dict[int, str], delimiter: str | None) -> str | None:
+    """Why a file cannot be linked: no identifier column (None when it has one)."""
+    if any(role != UPDATED_AT for role in roles.values()):
+        return None
+    shown = ", ".join(repr(h) for h in headers[:6]) + (" ..." if len(headers) > 6 else "")
+    hint = ""
+    if delimiter is not None and len(headers) == 1:
+        hint = " (only one column: if fields are separated by another character, pass --delimiter)"
+    return f'{path}: no identifier column among {shown}{hint}; map one in the config, e.g. [columns] "Mail" = "email"'

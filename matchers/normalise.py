@@ -174,7 +174,7 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
     db.run(
         f"""CREATE OR REPLACE TABLE vals_raw AS
         SELECT rec, ident, min(col) AS col, trim(raw) AS raw,
-               CASE WHEN ident = 'phone' THEN {_phone_clean("trim(raw)")} END AS clean
+               CASE WHEN ident = 'phone' THEN {phone_clean_sql("trim(raw)")} END AS clean
         FROM ({union}) WHERE nullif(trim(raw), '') IS NOT NULL
         GROUP BY rec, ident, trim(raw)"""
     )
@@ -210,7 +210,7 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
     return NormaliseResult(region, inferred, without_region)
 
 
-def _phone_clean(expr: str) -> str:
+def phone_clean_sql(expr: str) -> str:
     """Digits and a leading plus; ``00`` before a country code reads as ``+``."""
     digits = f"regexp_replace({expr}, '[^0-9]', '', 'g')"
     return (

@@ -33,10 +33,56 @@ from matchers.survive import assign_contacts, build_contacts, layout
 from matchers.target import import_layout, write_import
 from matchers.write import Format, check_output_dir, write_outputs
 
-#: Called at the start of each stage with (stage label, stage number, number of stages).
-Progress = Callable[[str, int, int], None]
-
 STAGES = ("load", "normalise", "screen", "link", "contacts", "report", "write")
+#: Each stage's share of a run's time, measured by bench/run.py at 1M records; ETAs are estimated from it.
+STAGE_WEIGHTS = {
+    "load": 0.04,
+    "normalise": 0.18,
+    "screen": 0.05,
+    "link": 0.24,
+    "contacts": 0.25,
+    "report": 0.06,
+    "write": 0.18,
+}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What a progress display is told at the start of each stage."""
+
+    name: str
+    number: int
+    total: int
+    #: input records (0 until the files are loaded)
+    records: int
+    #: the share of the run's work done before this stage (by :data:`STAGE_WEIGHTS`)
+    done: float
+    #: seconds since the run started
+    elapsed: float
+
+    @property
+    def records_per_second(self) -> float | None:
+        """Records the run has got through per second so far (None before any work is measured)."""
+        if not self.records or self.done <= 0 or self.elapsed <= 0:
+            return None
+        return self.records * self.done / self.elapsed
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds the rest of the run should take at the speed so far (None until it can be told)."""
+        if self.done <= 0 or self.elapsed <= 0:
+            return None
+        return self.elapsed / self.done * (1 - self.done)
+
+
+#: Called at the start of each stage.
+Progress = Callable[[Stage], None]
+
+
+def _stage(name: str, records: int, started: float) -> Stage:
+    number = STAGES.index(name) + 1
+    done = sum(STAGE_WEIGHTS[s] for s in STAGES[: number - 1])
+    return Stage(name, number, len(STAGES), records, done, time.perf_counter() - started)
 
 
 @dataclass(frozen=True)
@@ -87,7 +133,7 @@ class RunResult:
     report: dict[str, Any]
 
 
-def no_progress(stage: str, number: int, total: int) -> None:
+def no_progress(stage: Stage) -> None:
     """The progress callback that shows nothing."""
     return None
 
@@ -101,8 +147,8 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
         temp_dir=str(options.temp_dir) if options.temp_dir else None,
     )
     timings: dict[str, float] = {}
-    total = len(STAGES)
-    clock = time.perf_counter()
+    clock = started = time.perf_counter()
+    records = 0
 
     def stage(name: str) -> None:
         nonlocal clock
@@ -111,7 +157,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
             previous = STAGES[STAGES.index(name) - 1]
             timings[previous] = round(now - clock, 3)
         clock = now
-        progress(name, STAGES.index(name) + 1, total)
+        progress(_stage(name, records, started))
 
     with tempfile.TemporaryDirectory(prefix="idmerge-", dir=options.temp_dir) as workdir:
         stage("load")
@@ -122,6 +168,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
             LoadOptions(options.encoding, options.delimiter, options.skip_bad_rows),
             Path(workdir),
         )
+        records = sum(s.records for s in sources)
         stage("normalise")
         unreadable = build_records(db, sources, config.prefer)
         normalised = build_values(db, sources, config)
@@ -160,7 +207,7 @@ def run(paths: list[Path], options: RunOptions, progress: Progress = no_progress
     started = time.perf_counter()
     resolution = resolve(paths, options, progress)
     fmt: Format = options.format or ("parquet" if resolution.sources[0].format == "parquet" else "csv")
-    progress("write", STAGES.index("write") + 1, len(STAGES))
+    progress(_stage("write", resolution.summary.records, started))
     write_started = time.perf_counter()
     timings = dict(resolution.timings)
     report = build_report(resolution, timings, started)

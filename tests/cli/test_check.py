@@ -521,3 +521,11 @@ def test_check_has_help_and_every_option_is_documented(idmerge: Idmerge) -> None
     for code in ("| 0 |", "| 1 |", "| 2 |"):
         assert code in section
     assert "check" in plain(idmerge.invoke("--help").stdout)
+
+
+def test_preset_option_is_checked(check: Check, idmerge: Idmerge) -> None:
+    src = idmerge.file("list.csv", "Email Address,LEID\nann@x.com,1\nbob@x.com,2\n")
+    assert check.usage_error(src, "--preset", "sendgrid").startswith(
+        "Error: --preset 'sendgrid' is not a known preset; known: bitrix24,"
+    )
+    assert check(src, "--preset", "mailchimp").exit_code == 0

@@ -275,3 +275,17 @@ def test_no_rejects_csv_without_bad_rows(idmerge: Idmerge) -> None:
     src = idmerge.file("export.csv", GOOD)
     idmerge.run(src, "--skip-bad-rows").ok()
     assert not (idmerge.out / "rejects.csv").exists()
+
+
+def test_memory_limit_and_temp_dir_are_checked(idmerge: Idmerge) -> None:
+    src = idmerge.file("people.csv", GOOD)
+    assert_usage_error(
+        idmerge.run(src, "--memory-limit", "lots"),
+        "--memory-limit 'lots' is not a size; write it like 50MB, 300MB or 1GB",
+    )
+    missing = idmerge.tmp / "no-such-folder"
+    assert_usage_error(
+        idmerge.run(src, "--temp-dir", missing),
+        f"--temp-dir {missing}: no such folder; create it or choose another",
+    )
+    idmerge.run(src, "--memory-limit", "256MB", "--temp-dir", idmerge.tmp).ok()
