@@ -12,7 +12,6 @@ by the date format that reads most of that column's values.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from matchers.db import Database, lit, q
 from matchers.errors import ConfigError
 from matchers.identifiers import OTHER_SEPARATOR, UPDATED_AT
 from matchers.load import FILE_STRIDE, Source
+from matchers.phonesql import settle_international, settle_national
 from matchers.workers import map_distinct
 
 #: strptime formats tried for ``updated_at`` besides ISO 8601 (most specific first).
@@ -248,53 +248,73 @@ def parse_phones(cleans: list[str], region: str | None) -> list[tuple[str | None
 def _normalise_phones(db: Database, region: str | None) -> tuple[str | None, bool, int]:
     """``phone_norm(clean, norm, valid, national)`` for each distinct cleaned phone.
 
-    Numbers written with a country code are parsed first, with no region; they
+    Numbers written with a country code are read first, with no region; they
     also vote for the default region when none is given (the most common
     country among cells that start with ``+``; ties alphabetical). The rest are
-    parsed with that region. Returns (region, inferred, numbers left without one).
+    read with that region. Plain writings are settled in SQL from the
+    library's metadata (:mod:`matchers.phonesql`), the rest by ``phonenumbers``
+    itself. Returns (region, inferred, numbers left without one).
     """
-    table = db.arrow(
-        """SELECT clean, count(*) FILTER (WHERE starts_with(raw, '+')) AS plus_cells
-        FROM vals_raw WHERE ident = 'phone' GROUP BY clean ORDER BY clean"""
+    db.run(
+        """CREATE OR REPLACE TABLE phone_cleans AS
+        SELECT clean, count(*) FILTER (WHERE starts_with(raw, '+')) AS plus_cells
+        FROM vals_raw WHERE ident = 'phone' AND clean <> '' GROUP BY clean"""
     )
-    cleans: list[str] = table.column("clean").to_pylist()
-    plus_cells: list[int] = table.column("plus_cells").to_pylist()
-    international = [i for i, c in enumerate(cleans) if c.startswith("+")]
-    national_only = [i for i, c in enumerate(cleans) if not c.startswith("+")]
-    results: list[tuple[str | None, str | None, str | None]] = [(None, None, None)] * len(cleans)
-    for i, parsed in zip(international, map_distinct("phone", [cleans[i] for i in international], None), strict=True):
-        results[i] = parsed
+    db.run(
+        "CREATE OR REPLACE TABLE phone_norm "
+        "(clean VARCHAR, norm VARCHAR, valid BOOLEAN, national VARCHAR, region VARCHAR)"
+    )
+    _settle(db, settle_international(db, "phone_cleans"), "starts_with(clean, '+')", None)
     inferred = False
     if region is None:
-        votes: Counter[str] = Counter()
-        for i in international:
-            country = results[i][2]
-            if country and country != "001" and results[i][0] is not None:
-                votes[country] += plus_cells[i]
-        votes = Counter({k: v for k, v in votes.items() if v > 0})
+        votes = db.rows(
+            """SELECT p.region, sum(c.plus_cells) AS votes FROM phone_norm p JOIN phone_cleans c USING (clean)
+            WHERE p.valid AND p.region IS NOT NULL AND p.region <> '001'
+            GROUP BY p.region HAVING sum(c.plus_cells) > 0 ORDER BY votes DESC, p.region LIMIT 1"""
+        )
         if votes:
-            region = min(votes, key=lambda r: (-votes[r], r))
-            inferred = True
+            region, inferred = votes[0][0], True
     without_region = 0
+    national = "NOT starts_with(clean, '+')"
     if region is None:
-        without_region = sum(1 for i in national_only if cleans[i])
+        without_region = int(db.one(f"SELECT count(*) FROM phone_cleans WHERE {national}"))
+        db.run(
+            f"""INSERT INTO phone_norm SELECT clean, clean, false, NULL, NULL
+            FROM phone_cleans WHERE {national}"""
+        )
     else:
-        for i, parsed in zip(
-            national_only, map_distinct("phone", [cleans[i] for i in national_only], region), strict=True
-        ):
-            results[i] = parsed
-    db.table_from_arrow(
-        "phone_norm",
+        _settle(db, settle_national(db, "phone_cleans", region), national, region)
+    db.run("DROP TABLE phone_cleans")
+    return region, inferred, without_region
+
+
+def _settle(db: Database, fast: list[str], which: str, region: str | None) -> None:
+    """Add the cleans matching ``which`` to ``phone_norm``: the SQL-settled ones, then the library's."""
+    if fast:
+        union = " UNION ALL ".join(fast)
+        db.run(f"INSERT INTO phone_norm SELECT clean, coalesce(norm, clean), valid, national, region FROM ({union})")
+    rest = (
+        db.arrow(
+            f"""SELECT clean FROM phone_cleans WHERE {which}
+            AND clean NOT IN (SELECT clean FROM phone_norm) ORDER BY clean"""
+        )
+        .column("clean")
+        .to_pylist()
+    )
+    parsed = map_distinct("phone", rest, region)
+    db.register(
+        "__phone_lib",
         pa.table(
             {
-                "clean": pa.array(cleans, pa.string()),
-                "norm": pa.array([r[0] or c or None for r, c in zip(results, cleans, strict=True)], pa.string()),
-                "valid": pa.array([r[0] is not None for r in results], pa.bool_()),
-                "national": pa.array([r[1] for r in results], pa.string()),
+                "clean": pa.array(rest, pa.string()),
+                "norm": pa.array([p[0] or c for p, c in zip(parsed, rest, strict=True)], pa.string()),
+                "valid": pa.array([p[0] is not None for p in parsed], pa.bool_()),
+                "national": pa.array([p[1] for p in parsed], pa.string()),
+                "region": pa.array([p[2] for p in parsed], pa.string()),
             }
         ),
     )
-    return region, inferred, without_region
+    db.run("INSERT INTO phone_norm SELECT clean, norm, valid, national, region FROM __phone_lib")
 
 
 def canonical_email(raw: str, gmail_rules: bool) -> tuple[str, bool]:

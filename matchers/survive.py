@@ -162,44 +162,44 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
     kinds = {i.name: i.kind for i in config.identifiers}
     source_keys = [n for n, k in kinds.items() if k == "source_key"]
     sk_list = ", ".join(lit(n) for n in source_keys) or "NULL"
-    # Every value of a contact, moved-away values excepted (they went with the owner).
+    # Every distinct value of a contact, moved-away values excepted (they went with the owner).
+    db.run(
+        """CREATE OR REPLACE TABLE cvals_all AS
+        SELECT g.gid, v.ident, v.norm, arg_max(v.raw, r.survival) AS raw, bool_or(v.valid) AS valid,
+               bool_or(v.status = 'ok') AS usable, max(r.survival) AS newest
+        FROM vals v JOIN grp g USING (rec) JOIN recs r USING (rec)
+        ANTI JOIN moved_vals m ON m.rec = v.rec AND m.ident = v.ident AND m.norm = v.norm
+        GROUP BY g.gid, v.ident, v.norm"""
+    )
+    # The primary value is the newest usable one (ties by value, so the choice is
+    # total); the others follow newest first. Most contacts hold one value of an
+    # identifier, which needs no ordering at all.
     db.run(
         f"""CREATE OR REPLACE TABLE cvals AS
-        WITH v AS (
-            SELECT g.gid, v.ident, v.norm, v.raw, v.valid, v.status = 'ok' AS usable, r.survival
-            FROM vals v JOIN grp g USING (rec) JOIN recs r USING (rec)
-            ANTI JOIN moved_vals m ON m.rec = v.rec AND m.ident = v.ident AND m.norm = v.norm
-        ),
-        d AS (
-            SELECT gid, ident, norm, arg_max(raw, survival) AS raw, bool_or(valid) AS valid,
-                   bool_or(usable) AS usable, max(survival) AS newest
-            FROM v GROUP BY gid, ident, norm
-        ),
-        w AS (
+        WITH w AS (
             SELECT gid, ident, norm, newest, usable,
                 CASE
                     WHEN ident = 'phone' AND valid AND NOT starts_with(raw, '+') THEN norm
                     WHEN ident IN ({sk_list}) AND usable THEN norm
                     ELSE raw
-                END AS out
-            FROM d
+                END AS out,
+                count(*) OVER (PARTITION BY gid, ident) AS n
+            FROM cvals_all
+        ),
+        ranked AS (
+            SELECT *, usable AND row_number() OVER (
+                PARTITION BY gid, ident ORDER BY usable DESC, newest DESC, norm DESC) = 1 AS is_primary
+            FROM w WHERE n > 1
         )
-        -- The primary value is the newest usable one (ties by value, so the
-        -- choice is total); the others follow newest first.
-        SELECT gid, ident,
-            arg_max(out, {{'n': newest, 'k': norm}}) FILTER (WHERE usable) AS primary_out,
-            arg_max(norm, {{'n': newest, 'k': norm}}) FILTER (WHERE usable) AS primary_norm,
-            list({{'n': newest, 'k': norm, 'o': out}}) AS all_values
-        FROM w GROUP BY gid, ident"""
+        SELECT gid, ident, CASE WHEN usable THEN out END AS primary_out, CASE WHEN usable THEN norm END AS primary_norm,
+               CASE WHEN NOT usable THEN out END AS others
+        FROM w WHERE n = 1
+        UNION ALL
+        SELECT gid, ident, max(out) FILTER (WHERE is_primary), max(norm) FILTER (WHERE is_primary),
+               string_agg(out, {lit(OTHER_SEPARATOR)} ORDER BY newest DESC, norm DESC) FILTER (WHERE NOT is_primary)
+        FROM ranked GROUP BY gid, ident"""
     )
-    db.run(
-        f"""CREATE OR REPLACE TABLE cvals AS
-        SELECT gid, ident, primary_out, primary_norm,
-            nullif(array_to_string(list_transform(
-                list_filter(list_sort(all_values, 'DESC'), lambda x: x.k IS DISTINCT FROM primary_norm),
-                lambda x: x.o), {lit(OTHER_SEPARATOR)}), '') AS others
-        FROM cvals"""
-    )
+    db.run("DROP TABLE cvals_all")
     pivots = []
     for name in lay.identifiers:
         pivots.append(f"max(primary_out) FILTER (WHERE ident = {lit(name)}) AS {q(name)}")
