@@ -97,6 +97,11 @@ def links_query(*, ordered: bool = True) -> str:
     return select + " ORDER BY rec, prio, value" if ordered else select
 
 
+def build_links(db: Database) -> None:
+    """The ``links`` table, made once: ``run`` writes it and report.html's explanations read it."""
+    db.run(f"CREATE OR REPLACE TABLE {LINKS} AS {links_query()}")
+
+
 # --- settings of a result ---------------------------------------------------------------------
 
 
@@ -318,7 +323,7 @@ def attach_result(db: Database, folder: Path) -> ResultSettings:
 def attach_engine(db: Database) -> None:
     """The same views over the engine's own tables, before the outputs are written."""
     db.run('CREATE OR REPLACE TEMP VIEW x_membership AS SELECT source, "row", contact_id, matched_by FROM membership')
-    db.run(f"CREATE OR REPLACE TEMP VIEW x_links AS {links_query(ordered=False)}")
+    db.run(f"CREATE OR REPLACE TEMP VIEW x_links AS SELECT * FROM {LINKS}")
     db.run("CREATE OR REPLACE TEMP VIEW x_findings AS SELECT * FROM findings")
     db.run("CREATE OR REPLACE TEMP VIEW x_contacts AS SELECT * FROM contacts")
 

@@ -42,10 +42,6 @@ def prepare(db: Database, config: Config) -> None:
     db.run(f"CREATE OR REPLACE TABLE identified AS SELECT DISTINCT rec FROM uv WHERE ident IN ({in_list})")
 
 
-def group_count(db: Database) -> int:
-    return int(db.one("SELECT count(DISTINCT gid) FROM grp"))
-
-
 def refresh_group_values(db: Database) -> None:
     """``gval(gid, ident, norm)``: the distinct usable values each group holds."""
     db.run(
@@ -113,17 +109,23 @@ def components(db: Database, edges: str) -> None:
     db.run("CREATE OR REPLACE TABLE comp_v AS SELECT norm, comp FROM node_v JOIN __labels USING (i)")
 
 
-def merge_components(db: Database, passing: str) -> None:
-    """Merge every component listed in ``passing(comp)`` into one group."""
+def merge_components(db: Database, passing: str) -> int:
+    """Merge every component listed in ``passing(comp)`` into one group; returns how many groups merged away."""
     db.run(
         f"""CREATE OR REPLACE TABLE regroup AS
         SELECT c.gid, min(c.gid) OVER (PARTITION BY c.comp) AS new_gid
         FROM comp_g c WHERE c.comp IN (SELECT comp FROM {q(passing)})"""
     )
+    return apply_regroup(db)
+
+
+def apply_regroup(db: Database) -> int:
+    """Move the groups of ``regroup(gid, new_gid)`` into their new group; returns how many moved."""
     db.run(
         """UPDATE grp SET gid = regroup.new_gid FROM regroup
         WHERE grp.gid = regroup.gid AND regroup.gid <> regroup.new_gid"""
     )
+    return int(db.one("SELECT count(*) FROM regroup WHERE gid <> new_gid"))
 
 
 def note(db: Database, select_kind_ident_norm: str, params: list[object] | None = None) -> None:

@@ -64,7 +64,6 @@ def link_keys(db: Database, config: Config) -> int:
     key = config.key
     if key is None:
         return 0
-    before = graph.group_count(db)
     db.run(
         """CREATE OR REPLACE TABLE key_recs AS
         SELECT rec, min(norm) AS norm, count(*) AS n FROM uv WHERE ident = ? GROUP BY rec""",
@@ -80,16 +79,12 @@ def link_keys(db: Database, config: Config) -> int:
         """CREATE OR REPLACE TABLE regroup AS
         SELECT rec AS gid, min(rec) OVER (PARTITION BY norm) AS new_gid FROM key_recs WHERE n = 1"""
     )
-    db.run(
-        """UPDATE grp SET gid = regroup.new_gid FROM regroup
-        WHERE grp.gid = regroup.gid AND regroup.gid <> regroup.new_gid"""
-    )
-    return before - graph.group_count(db)
+    # Every record is still its own group here, so groups merged away = records that joined another.
+    return graph.apply_regroup(db)
 
 
 def link_identifier(db: Database, config: Config, name: str) -> int:
     """One personal or source-key step; returns how many groups it merged away."""
-    before = graph.group_count(db)
     db.run(
         """CREATE OR REPLACE TABLE edges AS
         WITH e AS (SELECT DISTINCT g.gid, u.norm FROM uv u JOIN grp g USING (rec) WHERE u.ident = ?)
@@ -123,5 +118,4 @@ def link_identifier(db: Database, config: Config, name: str) -> int:
         """CREATE OR REPLACE TABLE passing AS
         SELECT DISTINCT comp FROM comp_g WHERE comp NOT IN (SELECT cid FROM verdict)"""
     )
-    graph.merge_components(db, "passing")
-    return before - graph.group_count(db)
+    return graph.merge_components(db, "passing")

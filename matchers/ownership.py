@@ -20,7 +20,6 @@ from matchers.db import Database
 
 def own_identifier(db: Database, config: Config, name: str) -> int:
     """One device/anonymous step; returns how many groups it merged away."""
-    before = graph.group_count(db)
     db.run(
         """CREATE OR REPLACE TABLE dev AS
         SELECT g.gid, u.norm, max(r.recency) AS newest
@@ -66,7 +65,7 @@ def own_identifier(db: Database, config: Config, name: str) -> int:
         SELECT gid, norm FROM dev WHERE norm IN (SELECT norm FROM dev GROUP BY norm HAVING count(*) > 1)"""
     )
     if not db.one("SELECT count(*) FROM edges"):
-        return before - graph.group_count(db)
+        return 0  # moves alone merge nothing
     graph.components(db, "edges")
     db.run(
         """CREATE OR REPLACE TABLE owners AS
@@ -93,5 +92,4 @@ def own_identifier(db: Database, config: Config, name: str) -> int:
         """CREATE OR REPLACE TABLE passing AS
         SELECT DISTINCT cid AS comp FROM cand WHERE cid NOT IN (SELECT cid FROM verdict)"""
     )
-    graph.merge_components(db, "passing")
-    return before - graph.group_count(db)
+    return graph.merge_components(db, "passing")

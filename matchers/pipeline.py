@@ -22,6 +22,7 @@ from matchers import __version__, graph
 from matchers.config import Config, describe, load_config
 from matchers.consent import build_consent, merge_consent
 from matchers.db import Database
+from matchers.explain import build_links
 from matchers.html_report import build_html
 from matchers.link import link_all
 from matchers.load import LoadOptions, Source, load_sources
@@ -184,6 +185,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     build_contacts(db, config, sources, layout(config, sources))
     stage("report")
     build_findings(db)
+    build_links(db)
     summary = summarise(
         db,
         config,

@@ -146,8 +146,10 @@ def summarise(
     fill = {
         ident: (int(n), int(d), int(u))
         for ident, n, d, u in db.rows(
-            """SELECT ident, count(DISTINCT rec), count(DISTINCT norm),
-                      count(DISTINCT norm) FILTER (WHERE status = 'ok') FROM vals GROUP BY ident"""
+            """WITH per_value AS (SELECT ident, norm, bool_or(status = 'ok') AS ok FROM vals GROUP BY ident, norm),
+            per_record AS (SELECT ident, count(*) AS n FROM (SELECT DISTINCT ident, rec FROM vals) GROUP BY ident)
+            SELECT ident, any_value(r.n), count(*), count(*) FILTER (WHERE ok)
+            FROM per_value JOIN per_record r USING (ident) GROUP BY ident"""
         )
     }
     matched = dict(db.rows("SELECT matched_by, count(*) FROM membership WHERE matched_by IS NOT NULL GROUP BY 1"))

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from matchers.db import Database, lit, q
 from matchers.errors import OutputError
-from matchers.explain import LINKS, links_query
+from matchers.explain import LINKS
 from matchers.load import Source
 
 Format = Literal["csv", "parquet"]
@@ -113,7 +113,7 @@ def write_outputs(
             fmt,
         )
         copy_table(db, "SELECT * FROM findings", writer.temp(f"findings.{fmt}"), fmt)
-        copy_table(db, links_query(), writer.temp(f"{LINKS}.{fmt}"), fmt)
+        copy_table(db, f"SELECT * FROM {LINKS}", writer.temp(f"{LINKS}.{fmt}"), fmt)
         rejected = [s for s in sources if s.rejected]
         if rejected:
             parts = " UNION ALL ".join(
