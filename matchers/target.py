@@ -80,7 +80,7 @@ def write_import(resolution: Resolution, writer: AtomicWriter, split_bytes: int 
     identifiers = [n for n in resolution.config.names if n in columns]
     mapped = dict(layout.columns)
     carried = [i for i in identifiers if i in mapped]
-    select = [_column_expr(canonical, header, columns) for canonical, header in layout.columns]
+    select = [_column_expr(canonical, header, columns, layout) for canonical, header in layout.columns]
     if layout.extra_values == "column":
         select += [
             f"c.{q(i + OTHER_SUFFIX)} AS {q(mapped[i] + ' (other)')}" for i in carried if i + OTHER_SUFFIX in columns
@@ -133,9 +133,12 @@ def write_import(resolution: Resolution, writer: AtomicWriter, split_bytes: int 
     _write_side_file(db, writer.temp(f"{folder}/{SIDE_FILE}"), identifiers, carried, layout)
 
 
-def _column_expr(canonical: str, header: str, columns: list[str]) -> str:
+def _column_expr(canonical: str, header: str, columns: list[str], layout: ImportLayout) -> str:
     if canonical not in columns:
         return f"NULL AS {q(header)}"
+    if canonical == UPDATED_AT:
+        # contacts writes it as YYYY-MM-DD HH:MM:SS; the target may want another format.
+        return f"strftime(c.{q(UPDATED_AT)}::TIMESTAMP, {lit(layout.date_format)}) AS {q(header)}"
     if canonical == "phone":
         # The survivor in E.164: the form it was matched by, whatever the writing.
         return f"coalesce(pn.norm, c.phone) AS {q(header)}"

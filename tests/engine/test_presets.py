@@ -253,3 +253,55 @@ def test_every_target_layout_is_written_as_documented(name: str, tmp_path: Path)
             status = contact.get(f"{channel}_status") or ""
             expected = "" if not status else written.subscribed if status == "subscribed" else written.restricted
             assert row[written.column] == expected
+
+
+def test_a_layout_writes_updated_at_in_its_date_format(tmp_path: Path) -> None:
+    from matchers import resolve
+    from matchers.identifiers import DEFAULT_IDENTIFIERS
+    from matchers.preset import parse_preset
+    from matchers.target import write_import
+    from matchers.write import AtomicWriter
+
+    preset = parse_preset(
+        "dated",
+        'name = "dated"\n[detect]\nall = ["never"]\n[import]\ndelimiter = "|"\nencoding = "utf-8-sig"\n'
+        'date_format = "%d.%m.%Y"\n[import.columns]\nemail = "E-mail"\nupdated_at = "Changed"\n',
+        set(DEFAULT_IDENTIFIERS),
+    )
+    src = tmp_path / "a.csv"
+    src.write_text("email,updated_at\nann@x.com,2024-03-05 10:00:00\nANN@x.com,2023-01-01\n", encoding="utf-8")
+    resolution = resolve([src], RunOptions())
+    resolution.target = preset
+    with AtomicWriter(tmp_path / "out") as writer:
+        write_import(resolution, writer, None)
+    resolution.db.close()
+    raw = (tmp_path / "out" / "dated" / "contacts.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # utf-8-sig writes a BOM
+    assert raw.decode("utf-8-sig").splitlines() == ["E-mail|Changed", "ann@x.com|05.03.2024"]
+
+
+def test_a_value_the_target_encoding_cannot_hold_is_a_clear_error(tmp_path: Path) -> None:
+    from matchers import resolve
+    from matchers.errors import OutputError
+    from matchers.identifiers import DEFAULT_IDENTIFIERS
+    from matchers.preset import parse_preset
+    from matchers.target import write_import
+    from matchers.write import AtomicWriter
+
+    preset = parse_preset(
+        "latin",
+        'name = "latin"\n[detect]\nall = ["never"]\n[import]\nencoding = "cp1252"\n'
+        '[import.columns]\nemail = "Email"\nfirst_name = "First"\n',
+        set(DEFAULT_IDENTIFIERS),
+    )
+    src = tmp_path / "a.csv"
+    src.write_text("email,first_name\nann@x.com,Zoë\nolena@x.com,Олена\n", encoding="utf-8")
+    resolution = resolve([src], RunOptions())
+    resolution.target = preset
+    out = tmp_path / "out"
+    refused = r"^--to latin: the character 'О' .* cannot be written in cp1252"
+    with pytest.raises(OutputError, match=refused), AtomicWriter(out) as writer:
+        write_import(resolution, writer, None)
+    resolution.db.close()
+    assert not (out / "latin" / "contacts.csv").exists()
+    assert [p.name for p in (out / "latin").iterdir()] == []  # no half-written or scratch file left
