@@ -389,6 +389,8 @@ def _cards(summary: dict[str, Any]) -> str:
         cards.append(("Rejected rows", summary["rejected_rows"], "in rejects.csv"))
     if summary.get("unreadable_dates"):
         cards.append(("Unreadable dates", summary["unreadable_dates"], "treated as missing"))
+    if summary.get("consent"):
+        cards.append(("Consent changed", summary["consent_changed"], "contacts, strictest status kept"))
     return (
         '<div class="cards">'
         + "".join(

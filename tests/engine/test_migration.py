@@ -267,3 +267,13 @@ def test_zip_errors_name_the_member(tmp_path: Path) -> None:
         zf.writestr("notes.md", "hello")
     with pytest.raises(InputError, match="empty.zip: the zip archive holds no CSV, Excel or Parquet file"):
         run([empty], RunOptions(out=tmp_path / "o"))
+
+
+def test_report_html_shows_the_consent_changes(tmp_path: Path) -> None:
+    outcome = resolve_rows(
+        tmp_path,
+        [{"email": "ann@x.com", "Email status": "unsubscribed"}, {"email": "ann@x.com", "Email status": "active"}],
+        header=["email", "Email status"],
+    )
+    html = (outcome.out / "report.html").read_text(encoding="utf-8")
+    assert '<div class="card" data-figure="Consent changed"><div class="fig">1</div>' in html
