@@ -21,7 +21,7 @@ from typing import Any
 from matchers import __version__, graph
 from matchers.config import Config, describe, load_config
 from matchers.consent import build_consent, merge_consent
-from matchers.db import Database
+from matchers.db import Database, q
 from matchers.explain import build_links
 from matchers.html_report import build_html
 from matchers.link import link_all
@@ -183,6 +183,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     assign_contacts(db, config, sources)
     merge_consent(db)
     build_contacts(db, config, sources, layout(config, sources))
+    _drop_working_tables(db, sources)
     stage("report")
     build_findings(db)
     build_links(db)
@@ -199,6 +200,45 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     )
     timings["report"] = round(time.perf_counter() - clock, 3)
     return Resolution(db, config, sources, summary, timings, target)
+
+
+#: Tables only linking and survivorship need; dropped before the report so their memory serves the rest.
+WORKING_TABLES = (
+    "gval",
+    "anchors",
+    "row_hash",
+    "uv",
+    "edges",
+    "comp_g",
+    "comp_v",
+    "node_g",
+    "node_v",
+    "cand",
+    "verdict",
+    "passing",
+    "regroup",
+    "dev",
+    "gident",
+    "contested",
+    "losers",
+    "owners",
+    "key_recs",
+    "cid_vals",
+    "cdata",
+    "cstatus",
+    "identified",
+    "hubs",
+    "email_norm",
+    "phone_norm",
+    "consent_words",
+)
+
+
+def _drop_working_tables(db: Database, sources: list[Source]) -> None:
+    """Free what the later stages do not read: the linking tables and the raw input tables."""
+    db.run("DROP VIEW IF EXISTS data")
+    for name in (*WORKING_TABLES, *(s.table for s in sources)):
+        db.run(f"DROP TABLE IF EXISTS {q(name)}")
 
 
 def run(paths: list[Path], options: RunOptions, progress: Progress = no_progress) -> RunResult:
