@@ -478,8 +478,11 @@ def map_columns(path: Path, name: str, headers: list[str], config: Config, delim
         if header == OWN_ID_COLUMN:
             continue  # idmerge's own id from an earlier run: recomputed, never an identifier
         folded = column_names.fold(header)
-        if header in config.consent or (preset and folded in preset.consent and header not in config.columns):
-            consent[position] = config.consent.get(header) or preset.consent[folded]  # type: ignore[union-attr]
+        spec = config.consent.get(header)
+        if spec is None and preset is not None and header not in config.columns:
+            spec = preset.consent.get(folded)
+        if spec is not None:
+            consent[position] = spec
             continue
         role = config.columns.get(header)
         if role is None and preset is not None:
