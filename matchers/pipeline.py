@@ -37,13 +37,13 @@ from matchers.write import Format, check_output_dir, write_outputs
 STAGES = ("load", "normalise", "screen", "link", "contacts", "report", "write")
 #: Each stage's share of a run's time, measured by bench/run.py at 1M records; ETAs are estimated from it.
 STAGE_WEIGHTS = {
-    "load": 0.04,
-    "normalise": 0.18,
+    "load": 0.03,
+    "normalise": 0.12,
     "screen": 0.05,
-    "link": 0.24,
-    "contacts": 0.25,
-    "report": 0.06,
-    "write": 0.18,
+    "link": 0.23,
+    "contacts": 0.30,
+    "report": 0.13,
+    "write": 0.14,
 }
 
 
