@@ -29,9 +29,11 @@ def own_identifier(db: Database, config: Config, name: str) -> int:
     )
     if not db.one("SELECT count(*) FROM dev"):
         return 0
+    # Identified groups, among those holding a value of this identifier (all the later steps look at).
     db.run(
         """CREATE OR REPLACE TABLE gident AS
-        SELECT DISTINCT g.gid FROM grp g JOIN identified USING (rec)"""
+        SELECT DISTINCT g.gid FROM grp g JOIN identified USING (rec)
+        WHERE g.gid IN (SELECT gid FROM dev)"""
     )
     # 1. Contested values go to the identified group seen with them last.
     db.run(
