@@ -31,7 +31,7 @@ from matchers.consent import SENDABLE
 from matchers.db import Database, lit, q
 from matchers.errors import ConfigError, OutputError
 from matchers.identifiers import OTHER_SEPARATOR, OTHER_SUFFIX, UPDATED_AT
-from matchers.preset import FIELDS, ImportLayout, Preset, load_presets
+from matchers.preset import CHANNELS, FIELDS, ImportLayout, Preset, load_presets
 from matchers.survive import CONTACT_ID, status_column
 
 if TYPE_CHECKING:
@@ -94,9 +94,9 @@ def write_import(resolution: Resolution, writer: AtomicWriter, split_bytes: int 
                 f"THEN {lit(written.subscribed)} ELSE {lit(written.restricted)} END AS {q(written.column)}"
             )
     own = {CONTACT_ID, UPDATED_AT, *FIELDS, *identifiers, *(i + OTHER_SUFFIX for i in identifiers)}
-    own |= {status_column(c) for c, _ in layout.status}
+    own |= {status_column(c) for c in CHANNELS}  # written through the target's status columns, or not at all
     taken = {h for h in mapped.values()} | {w.column for _, w in layout.status}
-    select += [f"c.{q(c)}" for c in columns if c not in own and not c.endswith("_status") and c not in taken]
+    select += [f"c.{q(c)}" for c in columns if c not in own and c not in taken]
     importable = " OR ".join(f"c.{q(i)} IS NOT NULL" for i in carried) or "false"
     phones = (
         f"LEFT JOIN (SELECT k.{CONTACT_ID}, v.primary_norm AS norm FROM cvals v JOIN contact k USING (gid) "

@@ -136,13 +136,16 @@ def test_split_size_cuts_the_import_at_record_boundaries(idmerge: Idmerge) -> No
 def test_brevo_target_writes_blacklist_flags(idmerge: Idmerge) -> None:
     src = idmerge.file(
         "shop.csv",
-        "email,phone,first_name,unsubscribed\nann@x.com,+380671234567,Ann,true\nbob@x.com,,Bob,false\n",
+        "email,phone,first_name,unsubscribed,lead_status\n"
+        "ann@x.com,+380671234567,Ann,true,hot\nbob@x.com,,Bob,false,cold\n",
     )
     outcome = idmerge.run(src, "--to", "brevo").ok()
     with (outcome.out / "brevo" / "contacts.csv").open(encoding="utf-8", newline="") as fh:
         rows = {r["EMAIL"]: r for r in csv.DictReader(fh, delimiter=";")}
     assert (rows["ann@x.com"]["EMAIL_BLACKLISTED"], rows["bob@x.com"]["EMAIL_BLACKLISTED"]) == ("yes", "no")
     assert rows["ann@x.com"]["SMS"] == "+380671234567"
+    assert (rows["ann@x.com"]["lead_status"], rows["bob@x.com"]["lead_status"]) == ("hot", "cold")  # carried
+    assert "email_status" not in rows["ann@x.com"]  # written as EMAIL_BLACKLISTED only
 
 
 def test_excel_input_from_the_command_line(idmerge: Idmerge) -> None:
