@@ -110,28 +110,26 @@ def _looks_like_date(expr: str) -> str:
     )
 
 
-def status_expr(col: str, spec: ConsentColumn) -> str:
-    """SQL: the status a consent cell reads as (NULL when blank)."""
-    word = _word(col)
+def status_expr(spec: ConsentColumn) -> str:
+    """SQL over ``cell`` (the trimmed text), ``word`` (folded) and ``known`` (the vocabulary's
+    status of the word): the status a consent cell reads as, NULL when blank."""
     trues = ", ".join(lit(w) for w in TRUE_WORDS)
     falses = ", ".join(lit(w) for w in FALSE_WORDS)
-    own = "".join(f" WHEN {word} = {lit(_plain(k))} THEN {lit(v)}" for k, v in spec.values)
-    vocabulary = f"(SELECT status FROM consent_words WHERE word = {word})"
+    own = "".join(f" WHEN word = {lit(_plain(k))} THEN {lit(v)}" for k, v in spec.values)
     if spec.read == "optout":
         flags = (
-            f" WHEN {word} IN ({trues}) THEN 'unsubscribed' WHEN {word} IN ({falses}) THEN 'subscribed'"
-            f" WHEN {_looks_like_date(col)} THEN 'unsubscribed'"
+            f" WHEN word IN ({trues}) THEN 'unsubscribed' WHEN word IN ({falses}) THEN 'subscribed'"
+            f" WHEN {_looks_like_date('cell')} THEN 'unsubscribed'"
         )
     elif spec.read == "optin":
         flags = (
-            f" WHEN {word} IN ({trues}) THEN 'subscribed' WHEN {word} IN ({falses}) THEN 'not_subscribed'"
-            f" WHEN {_looks_like_date(col)} THEN 'subscribed'"
+            f" WHEN word IN ({trues}) THEN 'subscribed' WHEN word IN ({falses}) THEN 'not_subscribed'"
+            f" WHEN {_looks_like_date('cell')} THEN 'subscribed'"
         )
     else:
-        flags = f" WHEN {word} IN ({trues}) THEN 'subscribed' WHEN {word} IN ({falses}) THEN 'not_subscribed'"
+        flags = f" WHEN word IN ({trues}) THEN 'subscribed' WHEN word IN ({falses}) THEN 'not_subscribed'"
     return (
-        f"CASE WHEN nullif(trim({col}), '') IS NULL THEN NULL{own}"
-        f" WHEN {vocabulary} IS NOT NULL THEN {vocabulary}{flags} ELSE 'unknown' END"
+        f"CASE WHEN nullif(cell, '') IS NULL THEN NULL{own} WHEN known IS NOT NULL THEN known{flags} ELSE 'unknown' END"
     )
 
 
@@ -142,11 +140,8 @@ def _plain(word: str) -> str:
     return re.sub(r"[\W_]+", "_", word.strip().casefold()).strip("_")
 
 
-def build_consent(db: Database, sources: list[Source]) -> int:
-    """``consent(rec, channel, status)``, one row per record and channel with a status.
-
-    Returns how many non-blank status cells could not be read (``unknown``).
-    """
+def vocabulary_table(db: Database) -> None:
+    """``consent_words(word, status)``: :data:`VOCABULARY` as a table to join cells with."""
     db.table_from_arrow(
         "consent_words",
         pa.table(
@@ -156,18 +151,36 @@ def build_consent(db: Database, sources: list[Source]) -> int:
             }
         ),
     )
+
+
+def cell_statuses(source: Source, position: int, spec: ConsentColumn) -> str:
+    """SQL ``(rec, cell, status)`` of one status column (needs :func:`vocabulary_table`).
+
+    Each cell's word meets the vocabulary in one join, not one lookup per row.
+    """
+    col = q(source.column(position))
+    cells = f"SELECT rec, trim({col}) AS cell, {_word(col)} AS word FROM {q(source.table)}"
+    return (
+        f"SELECT rec, cell, {status_expr(spec)} AS status "
+        f"FROM (SELECT c.*, w.status AS known FROM ({cells}) c LEFT JOIN consent_words w USING (word))"
+    )
+
+
+def build_consent(db: Database, sources: list[Source]) -> int:
+    """``consent(rec, channel, status)``, one row per record and channel with a status.
+
+    Returns how many non-blank status cells could not be read (``unknown``).
+    """
+    vocabulary_table(db)
     parts = []
     for source in sources:
         for position, spec in source.consent.items():
-            col = q(source.column(position))
             parts.append(
-                f"SELECT rec, {lit(spec.channel)} AS channel, {status_expr(col, spec)} AS status, "
-                f"nullif(trim({col}), '') IS NOT NULL AS written FROM {q(source.table)}"
+                f"SELECT rec, {lit(spec.channel)} AS channel, status FROM ({cell_statuses(source, position, spec)})"
             )
         for given in source.file_statuses:
             parts.append(
-                f"SELECT rec, {lit(given.channel)} AS channel, {lit(given.status)} AS status, true AS written "
-                f"FROM {q(source.table)}"
+                f"SELECT rec, {lit(given.channel)} AS channel, {lit(given.status)} AS status FROM {q(source.table)}"
             )
     if not parts:
         db.run("CREATE OR REPLACE TABLE consent (rec BIGINT, channel VARCHAR, status VARCHAR)")
@@ -175,7 +188,7 @@ def build_consent(db: Database, sources: list[Source]) -> int:
     ranks = "[" + ", ".join(lit(s) for s in STATUSES) + "]"
     db.run(
         f"""CREATE OR REPLACE TABLE consent_cells AS
-        SELECT rec, channel, status, written FROM ({" UNION ALL ".join(parts)}) WHERE status IS NOT NULL"""
+        SELECT rec, channel, status FROM ({" UNION ALL ".join(parts)}) WHERE status IS NOT NULL"""
     )
     unreadable = int(db.one("SELECT count(*) FROM consent_cells WHERE status = 'unknown'"))
     # Two status columns of one record for one channel: the stricter one holds.

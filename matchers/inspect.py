@@ -37,7 +37,7 @@ from matchers import __version__
 from matchers import columns as column_names
 from matchers.check import mask
 from matchers.config import Config, load_config
-from matchers.consent import FALSE_WORDS, TRUE_WORDS, VOCABULARY, status_expr
+from matchers.consent import FALSE_WORDS, TRUE_WORDS, VOCABULARY, cell_statuses, vocabulary_table
 from matchers.db import Database, lit, q
 from matchers.errors import InputError, OutputError
 from matchers.identifiers import DEFAULT_IDENTIFIERS, DEFAULT_LIMITS, DEFAULT_OTHER_LIMIT, OTHER_SEPARATOR, UPDATED_AT
@@ -532,15 +532,11 @@ def _distinct_values(db: Database, source: Source, column: _Column, profile: _Fi
 
 def _consent_check(db: Database, source: Source, column: _Column, show_values: bool) -> None:
     assert column.consent is not None
-    db.table_from_arrow(
-        "consent_words",
-        pa.table({"word": pa.array(list(VOCABULARY), pa.string()), "status": pa.array(list(VOCABULARY.values()))}),
-    )
-    col = q(source.column(column.position))
+    vocabulary_table(db)
     rows = db.rows(
-        f"""SELECT trim({col}) AS v, count(*) AS n, min(rec) AS first FROM {q(source.table)}
-        WHERE nullif(trim({col}), '') IS NOT NULL AND {status_expr(col, column.consent)} = 'unknown'
-          AND {lit("unknown")} <> lower(trim({col}))
+        f"""SELECT cell AS v, count(*) AS n, min(rec) AS first
+        FROM ({cell_statuses(source, column.position, column.consent)})
+        WHERE status = 'unknown' AND lower(cell) <> 'unknown'
         GROUP BY 1 ORDER BY first"""
     )
     if not rows:
