@@ -16,13 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from matchers import RunOptions, run
+from matchers import RunOptions, resolve, run
 from matchers.columns import fold
 from matchers.config import Config
 from matchers.consent import RANK
 from matchers.db import Database
+from matchers.errors import OutputError
+from matchers.identifiers import DEFAULT_IDENTIFIERS
 from matchers.load import LoadOptions, load_sources
-from matchers.preset import detect, load_presets
+from matchers.preset import detect, load_presets, parse_preset
+from matchers.target import write_import
+from matchers.write import AtomicWriter
 from tests.engine.helpers import read_csv
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "presets"
@@ -255,53 +259,46 @@ def test_every_target_layout_is_written_as_documented(name: str, tmp_path: Path)
             assert row[written.column] == expected
 
 
-def test_a_layout_writes_updated_at_in_its_date_format(tmp_path: Path) -> None:
-    from matchers import resolve
-    from matchers.identifiers import DEFAULT_IDENTIFIERS
-    from matchers.preset import parse_preset
-    from matchers.target import write_import
-    from matchers.write import AtomicWriter
-
+def _write_with_layout(tmp_path: Path, name: str, import_table: str, csv_text: str) -> Path:
+    """Resolve one CSV and write it through a made-up preset's ``[import]`` table; the output folder."""
     preset = parse_preset(
-        "dated",
-        'name = "dated"\n[detect]\nall = ["never"]\n[import]\ndelimiter = "|"\nencoding = "utf-8-sig"\n'
-        'date_format = "%d.%m.%Y"\n[import.columns]\nemail = "E-mail"\nupdated_at = "Changed"\n',
-        set(DEFAULT_IDENTIFIERS),
+        name, f'name = "{name}"\n[detect]\nall = ["never"]\n[import]\n{import_table}', set(DEFAULT_IDENTIFIERS)
     )
     src = tmp_path / "a.csv"
-    src.write_text("email,updated_at\nann@x.com,2024-03-05 10:00:00\nANN@x.com,2023-01-01\n", encoding="utf-8")
+    src.write_text(csv_text, encoding="utf-8")
     resolution = resolve([src], RunOptions())
     resolution.target = preset
-    with AtomicWriter(tmp_path / "out") as writer:
-        write_import(resolution, writer, None)
-    resolution.db.close()
-    raw = (tmp_path / "out" / "dated" / "contacts.csv").read_bytes()
+    out = tmp_path / "out"
+    try:
+        with AtomicWriter(out) as writer:
+            write_import(resolution, writer, None)
+    finally:
+        resolution.db.close()
+    return out / name
+
+
+def test_a_layout_writes_updated_at_in_its_date_format(tmp_path: Path) -> None:
+    folder = _write_with_layout(
+        tmp_path,
+        "dated",
+        'delimiter = "|"\nencoding = "utf-8-sig"\ndate_format = "%d.%m.%Y"\n'
+        '[import.columns]\nemail = "E-mail"\nupdated_at = "Changed"\n',
+        "email,updated_at\nann@x.com,2024-03-05 10:00:00\nANN@x.com,2023-01-01\n",
+    )
+    raw = (folder / "contacts.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # utf-8-sig writes a BOM
     assert raw.decode("utf-8-sig").splitlines() == ["E-mail|Changed", "ann@x.com|05.03.2024"]
 
 
 def test_a_value_the_target_encoding_cannot_hold_is_a_clear_error(tmp_path: Path) -> None:
-    from matchers import resolve
-    from matchers.errors import OutputError
-    from matchers.identifiers import DEFAULT_IDENTIFIERS
-    from matchers.preset import parse_preset
-    from matchers.target import write_import
-    from matchers.write import AtomicWriter
-
-    preset = parse_preset(
-        "latin",
-        'name = "latin"\n[detect]\nall = ["never"]\n[import]\nencoding = "cp1252"\n'
-        '[import.columns]\nemail = "Email"\nfirst_name = "First"\n',
-        set(DEFAULT_IDENTIFIERS),
-    )
-    src = tmp_path / "a.csv"
-    src.write_text("email,first_name\nann@x.com,Zoë\nolena@x.com,Олена\n", encoding="utf-8")
-    resolution = resolve([src], RunOptions())
-    resolution.target = preset
-    out = tmp_path / "out"
     refused = r"^--to latin: the character 'О' .* cannot be written in cp1252"
-    with pytest.raises(OutputError, match=refused), AtomicWriter(out) as writer:
-        write_import(resolution, writer, None)
-    resolution.db.close()
-    assert not (out / "latin" / "contacts.csv").exists()
-    assert [p.name for p in (out / "latin").iterdir()] == []  # no half-written or scratch file left
+    with pytest.raises(OutputError, match=refused):
+        _write_with_layout(
+            tmp_path,
+            "latin",
+            'encoding = "cp1252"\n[import.columns]\nemail = "Email"\nfirst_name = "First"\n',
+            "email,first_name\nann@x.com,Zoë\nolena@x.com,Олена\n",
+        )
+    folder = tmp_path / "out" / "latin"
+    assert not (folder / "contacts.csv").exists()
+    assert [p.name for p in folder.iterdir()] == []  # no half-written or scratch file left
