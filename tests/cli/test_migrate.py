@@ -160,3 +160,25 @@ def test_excel_input_from_the_command_line(idmerge: Idmerge) -> None:
     book.save(path)
     outcome = idmerge.run(path).ok()
     assert outcome.groups() == [{("crm.xlsx", 1), ("crm.xlsx", 2)}]
+
+
+def test_prefer_and_split_size_errors_are_one_line(idmerge: Idmerge) -> None:
+    src = idmerge.file("a.csv", "email\na@x.com\nb@x.com\n")
+    outcome = idmerge.run(src, "--prefer", "crm.csv")
+    assert outcome.exit_code == 2
+    assert outcome.error_line() == (
+        "Error: --prefer 'crm.csv' names no input; use a file name (a.csv) or a preset name"
+    )
+    outcome = idmerge.run(src, "--to", "esputnik", "--split-size", "10B")
+    assert outcome.exit_code == 2
+    assert outcome.error_line() == "Error: --split-size 10 bytes is smaller than the header line; give a larger size"
+    assert not (outcome.out / "esputnik" / "contacts.csv").exists()
+
+
+def test_a_record_larger_than_the_split_size_is_an_error(idmerge: Idmerge) -> None:
+    src = idmerge.file("a.csv", "email,Notes\na@x.com," + "x" * 400 + "\n")
+    outcome = idmerge.run(src, "--to", "esputnik", "--split-size", "300B")
+    assert outcome.exit_code == 2
+    assert outcome.error_line() == (
+        "Error: record 1 is larger than the file-size limit of 300 bytes; give a larger --split-size"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,15 @@ def test_region_from_config(tmp_path: Path) -> None:
         ),
         ('[identifiers.email]\nblocked_patterns = ["(x"]\n', "[identifiers.email] blocked pattern '(x'"),
         ('region = "XX"\n', "region: 'XX' is not a phone region; use a two-letter country code such as UA"),
+        ('[split]\n"Emails" = ""\n', '[split] maps column headers to separator characters, e.g. "Emails" = ",;"'),
+        ('consent = "yes"\n', "[consent] maps column headers to tables such as"),
+        ('[consent]\n"S" = { channel = "email", read = "maybe" }\n', "read must be one of status, optout, optin"),
+        (
+            '[consent]\n"S" = { channel = "email", values = { "x" = "gone" } }\n',
+            "value 'x' maps to 'gone'; use one of subscribed, pending, not_subscribed, unknown",
+        ),
+        ('preset = "sendgrid"\n', "preset 'sendgrid' is not a known preset; known: bitrix24, braze"),
+        ('prefer = "crm.csv"\n', 'prefer must be a list of source names, e.g. ["crm.csv"]'),
     ],
 )
 def test_bad_config_is_refused_with_one_line(tmp_path: Path, text: str, message: str) -> None:
@@ -115,3 +125,23 @@ def test_bad_config_is_refused_with_one_line(tmp_path: Path, text: str, message:
     assert str(info.value).startswith(f"{path}: ") or str(info.value).startswith(f"{path}: region")
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('name = "other"\n[detect]\nall = ["Email"]\n', "name must be 'bad', the file's stem"),
+        ('name = "bad"\n[detect]\nall = []\n', "detect.all must name at least one header"),
+        ('name = "bad"\nlayout = 1\n[detect]\nall = ["Email"]\n', "unknown key 'layout'"),
+        ('name = "bad"\n[detect]\nall = ["E"]\n[columns]\n"E" = "mail"\n', "'E' maps to unknown role 'mail'"),
+        ('name = "bad"\n[detect]\nall = ["E"]\n[import]\ndelimiter = ";;"\n', "delimiter must be one character"),
+        ('name = "bad"\n[detect]\nall = ["E"]\n[import]\nencoding = "koi8-r"\n', "encoding must be one of"),
+        ('name = "bad"\n[detect]\nall = ["E"]\n[import]\n[import.columns]\n', "columns must name at least one"),
+    ],
+)
+def test_bad_preset_file_is_refused(text: str, message: str) -> None:
+    from matchers.identifiers import DEFAULT_IDENTIFIERS
+    from matchers.preset import parse_preset
+
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_preset("bad", text, set(DEFAULT_IDENTIFIERS))
