@@ -1,13 +1,21 @@
 """Set-based primitives the linking stages share: connected components, the
 merge test of MATCHING.md, and applying merges to the ``grp`` table.
 
-Tables these functions read and write:
+Linking works on numbers: identifiers by priority (``iid``) and values by
+``vals.vid`` (one number per identifier and normalised value, see
+:func:`matchers.screen.number_values`), so joins and groupings compare
+integers instead of strings. Tables these functions read and write:
 
-- ``uv(rec, ident, norm)``: usable values (status ``ok``, not moved away);
+- ``limits(iid, ident, kind, lim)``: each identifier, ``iid`` its priority (0 highest);
+- ``uv(rec, iid, vid)``: usable values (status ``ok``, not moved away);
+- ``sv(rec, iid, vid, recency)``: the rows of ``uv`` whose value two or more
+  records carry, the only values that can link anything;
+- ``lone(rec, iid, n)``: how many values of an identifier a record carries
+  that no other record carries (they count towards limits, never link);
 - ``grp(rec, gid)``: the group each record is in; ``gid`` is always the
   smallest ``rec`` of the group, so it is also a member record;
 - ``notes(kind, ident, norm)``: values reported by the linking stages;
-- ``limits(ident, lim)``: the limit of each identifier.
+- ``moved_vals(rec, ident, norm, vid)`` and ``moves(ident, norm, from_gid, to_gid)``: ownership moves.
 """
 
 from __future__ import annotations
@@ -18,61 +26,86 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from matchers.config import Config
-from matchers.db import Database, lit, q
+from matchers.db import Database, q
 
 
 def prepare(db: Database, config: Config) -> None:
     """Create the working tables from ``vals`` (after screening)."""
-    db.run("CREATE OR REPLACE TABLE uv AS SELECT DISTINCT rec, ident, norm FROM vals WHERE status = 'ok'")
-    db.run("CREATE OR REPLACE TABLE grp AS SELECT rec, rec AS gid FROM recs")
-    db.run("CREATE OR REPLACE TABLE notes (kind VARCHAR, ident VARCHAR, norm VARCHAR)")
-    db.run("CREATE OR REPLACE TABLE moved_vals (rec BIGINT, ident VARCHAR, norm VARCHAR)")
-    db.run("CREATE OR REPLACE TABLE moves (ident VARCHAR, norm VARCHAR, from_gid BIGINT, to_gid BIGINT)")
     db.table_from_arrow(
         "limits",
         pa.table(
             {
+                "iid": pa.array(range(len(config.identifiers)), pa.int16()),
                 "ident": pa.array([i.name for i in config.identifiers], pa.string()),
+                "kind": pa.array([i.kind for i in config.identifiers], pa.string()),
                 "lim": pa.array([i.limit for i in config.identifiers], pa.int64()),
             }
         ),
     )
-    identifying = [i.name for i in config.identifiers if i.kind in ("key", "personal")]
-    in_list = ", ".join(lit(n) for n in identifying) or "NULL"
-    db.run(f"CREATE OR REPLACE TABLE identified AS SELECT DISTINCT rec FROM uv WHERE ident IN ({in_list})")
-
-
-def refresh_group_values(db: Database) -> None:
-    """``gval(gid, ident, norm)``: the distinct usable values each group holds."""
     db.run(
-        """CREATE OR REPLACE TABLE gval AS
-        SELECT DISTINCT g.gid, u.ident, u.norm FROM uv u JOIN grp g USING (rec)"""
+        """CREATE OR REPLACE TABLE uv AS
+        SELECT DISTINCT v.rec, l.iid, v.vid FROM vals v JOIN limits l USING (ident) WHERE v.status = 'ok'"""
+    )
+    db.run(
+        """CREATE OR REPLACE TABLE sv AS
+        WITH holders AS (SELECT vid, count(*) AS n FROM uv GROUP BY vid)
+        SELECT u.rec, u.iid, u.vid, r.recency
+        FROM uv u JOIN holders h USING (vid) JOIN recs r USING (rec)
+        WHERE h.n > 1 ORDER BY u.iid, u.vid"""
+    )
+    db.run(
+        """CREATE OR REPLACE TABLE lone AS
+        SELECT rec, iid, count(*) AS n FROM uv ANTI JOIN sv USING (vid) GROUP BY rec, iid"""
+    )
+    db.run("CREATE OR REPLACE TABLE grp AS SELECT rec, rec AS gid FROM recs")
+    db.run("CREATE OR REPLACE TABLE notes (kind VARCHAR, ident VARCHAR, norm VARCHAR)")
+    db.run("CREATE OR REPLACE TABLE moved_vals (rec BIGINT, ident VARCHAR, norm VARCHAR, vid UBIGINT)")
+    db.run("CREATE OR REPLACE TABLE moves (ident VARCHAR, norm VARCHAR, from_gid BIGINT, to_gid BIGINT)")
+    db.run(
+        """CREATE OR REPLACE TABLE identified AS
+        SELECT DISTINCT rec FROM uv WHERE iid IN (SELECT iid FROM limits WHERE kind IN ('key', 'personal'))"""
     )
 
 
-def failing_candidates(db: Database, key: str | None, *, strict_key: bool) -> None:
+def iid(config: Config, name: str) -> int:
+    """The number :func:`prepare` gave an identifier (its priority, 0 highest)."""
+    return config.names.index(name)
+
+
+def failing_candidates(db: Database, key: int | None, *, strict_key: bool) -> None:
     """Test every candidate merge in ``cand(cid, gid)``; write the refused ones.
 
     A merge is refused when the merged group would hold more distinct values of
     any identifier than both its limit and the largest number any of its parts
-    already holds; with ``strict_key`` also when it would hold two key values.
-    Result: ``verdict(cid, conflict)``, one row per refused candidate, with
-    ``conflict`` true when two key values met (reported as conflict, else limit).
+    already holds; with ``strict_key`` also when it would hold two key values
+    (``key`` is the key's ``iid``). Values no other record carries (``lone``)
+    are counted, not listed: each belongs to one part, so it adds one to that
+    part and one to the merged group. Result: ``verdict(cid, conflict)``, one
+    row per refused candidate, with ``conflict`` true when two key values met
+    (reported as conflict, else limit).
     """
-    key_test = f"merged.ident = {lit(key)} AND merged.n > 1" if (key and strict_key) else "false"
+    key_test = f"merged.iid = {int(key)} AND merged.n > 1" if (key is not None and strict_key) else "false"
     db.run(
         f"""CREATE OR REPLACE TABLE verdict AS
-        WITH gv AS (
-            SELECT DISTINCT c.cid, c.gid, u.ident, u.norm
-            FROM cand c JOIN grp g ON g.gid = c.gid JOIN uv u ON u.rec = g.rec
-        ),
+        WITH cg AS (SELECT c.cid, c.gid, g.rec FROM cand c JOIN grp g ON g.gid = c.gid),
+        gv AS (SELECT DISTINCT cg.cid, cg.gid, s.iid, s.vid FROM cg JOIN sv s USING (rec)),
+        gl AS (SELECT cg.cid, cg.gid, l.iid, sum(l.n) AS n FROM cg JOIN lone l USING (rec) GROUP BY ALL),
         part AS (
-            SELECT cid, ident, max(n) AS m
-            FROM (SELECT cid, gid, ident, count(*) AS n FROM gv GROUP BY ALL) GROUP BY ALL
+            SELECT cid, iid, max(n) AS m FROM (
+                SELECT cid, gid, iid, sum(n) AS n FROM (
+                    SELECT cid, gid, iid, count(*) AS n FROM gv GROUP BY ALL
+                    UNION ALL SELECT cid, gid, iid, n FROM gl
+                ) GROUP BY ALL
+            ) GROUP BY ALL
         ),
-        merged AS (SELECT cid, ident, count(DISTINCT norm) AS n FROM gv GROUP BY ALL)
+        merged AS (
+            SELECT cid, iid, sum(n) AS n FROM (
+                SELECT cid, iid, count(DISTINCT vid) AS n FROM gv GROUP BY ALL
+                UNION ALL SELECT cid, iid, sum(n) AS n FROM gl GROUP BY ALL
+            ) GROUP BY ALL
+        )
         SELECT cid, bool_or({key_test}) AS conflict
-        FROM merged JOIN part USING (cid, ident) JOIN limits USING (ident)
+        FROM merged JOIN part USING (cid, iid) JOIN limits USING (iid)
         GROUP BY cid
         HAVING bool_or({key_test}) OR bool_or(merged.n > greatest(limits.lim, part.m))"""
     )
@@ -81,7 +114,7 @@ def failing_candidates(db: Database, key: str | None, *, strict_key: bool) -> No
 def components(db: Database, edges: str) -> None:
     """Connected components of the bipartite graph of groups and shared values.
 
-    ``edges(gid, norm)`` -> ``comp_g(gid, comp)`` and ``comp_v(norm, comp)``.
+    ``edges(gid, vid)`` -> ``comp_g(gid, comp)`` and ``comp_v(vid, comp)``.
     Node numbering comes from SQL; the labelling is SciPy's union of whole
     arrays, so no Python runs per edge.
     """
@@ -92,13 +125,11 @@ def components(db: Database, edges: str) -> None:
     groups = int(db.one("SELECT count(*) FROM node_g"))
     db.run(
         f"""CREATE OR REPLACE TABLE node_v AS
-        SELECT norm, {groups} + row_number() OVER (ORDER BY norm) - 1 AS i
-        FROM (SELECT DISTINCT norm FROM {q(edges)})"""
+        SELECT vid, {groups} + row_number() OVER (ORDER BY vid) - 1 AS i
+        FROM (SELECT DISTINCT vid FROM {q(edges)})"""
     )
     values = int(db.one("SELECT count(*) FROM node_v"))
-    pairs = db.arrow(
-        f"SELECT g.i AS a, v.i AS b FROM {q(edges)} e JOIN node_g g USING (gid) JOIN node_v v USING (norm)"
-    )
+    pairs = db.arrow(f"SELECT g.i AS a, v.i AS b FROM {q(edges)} e JOIN node_g g USING (gid) JOIN node_v v USING (vid)")
     size = groups + values
     a = pairs.column("a").to_numpy().astype(np.int64)
     b = pairs.column("b").to_numpy().astype(np.int64)
@@ -106,7 +137,7 @@ def components(db: Database, edges: str) -> None:
     _, labels = connected_components(matrix, directed=False)
     db.register("__labels", pa.table({"i": np.arange(size, dtype=np.int64), "comp": labels.astype(np.int64)}))
     db.run("CREATE OR REPLACE TABLE comp_g AS SELECT gid, comp FROM node_g JOIN __labels USING (i)")
-    db.run("CREATE OR REPLACE TABLE comp_v AS SELECT norm, comp FROM node_v JOIN __labels USING (i)")
+    db.run("CREATE OR REPLACE TABLE comp_v AS SELECT vid, comp FROM node_v JOIN __labels USING (i)")
 
 
 def merge_components(db: Database, passing: str) -> int:
@@ -128,6 +159,15 @@ def apply_regroup(db: Database) -> int:
     return int(db.one("SELECT count(*) FROM regroup WHERE gid <> new_gid"))
 
 
-def note(db: Database, select_kind_ident_norm: str, params: list[object] | None = None) -> None:
-    """Append reported values (a query yielding kind, ident, norm) to ``notes``."""
-    db.run(f"INSERT INTO notes {select_kind_ident_norm}", params)
+def note(db: Database, select_kind_vid: str, params: list[object] | None = None) -> None:
+    """Append reported values to ``notes``, from a query yielding ``kind, vid``."""
+    db.run(f"CREATE OR REPLACE TEMP TABLE noted AS SELECT DISTINCT * FROM ({select_kind_vid}) n(kind, vid)", params)
+    db.run(
+        f"""INSERT INTO notes SELECT n.kind, d.ident, d.norm
+        FROM noted n JOIN ({names("SELECT vid FROM noted")}) d USING (vid)"""
+    )
+
+
+def names(vids: str) -> str:
+    """A query of ``(vid, ident, norm)`` for the value numbers a query yields."""
+    return f"SELECT DISTINCT vid, ident, norm FROM vals WHERE vid IN ({vids})"

@@ -66,18 +66,18 @@ def link_keys(db: Database, config: Config) -> int:
         return 0
     db.run(
         """CREATE OR REPLACE TABLE key_recs AS
-        SELECT rec, min(norm) AS norm, count(*) AS n FROM uv WHERE ident = ? GROUP BY rec""",
-        [key],
+        SELECT rec, min(vid) AS vid, count(*) AS n FROM uv WHERE iid = ? GROUP BY rec""",
+        [graph.iid(config, key)],
     )
     graph.note(
         db,
-        """SELECT DISTINCT 'conflict', ?, u.norm FROM uv u
-        JOIN key_recs k USING (rec) WHERE u.ident = ? AND k.n > 1""",
-        [key, key],
+        """SELECT DISTINCT 'conflict', u.vid FROM uv u
+        JOIN key_recs k USING (rec) WHERE u.iid = ? AND k.n > 1""",
+        [graph.iid(config, key)],
     )
     db.run(
         """CREATE OR REPLACE TABLE regroup AS
-        SELECT rec AS gid, min(rec) OVER (PARTITION BY norm) AS new_gid FROM key_recs WHERE n = 1"""
+        SELECT rec AS gid, min(rec) OVER (PARTITION BY vid) AS new_gid FROM key_recs WHERE n = 1"""
     )
     # Every record is still its own group here, so groups merged away = records that joined another.
     return graph.apply_regroup(db)
@@ -85,34 +85,30 @@ def link_keys(db: Database, config: Config) -> int:
 
 def link_identifier(db: Database, config: Config, name: str) -> int:
     """One personal or source-key step; returns how many groups it merged away."""
+    key = graph.iid(config, config.key) if config.key else None
     db.run(
         """CREATE OR REPLACE TABLE edges AS
-        WITH e AS (SELECT DISTINCT g.gid, u.norm FROM uv u JOIN grp g USING (rec) WHERE u.ident = ?)
-        SELECT * FROM e WHERE norm IN (SELECT norm FROM e GROUP BY norm HAVING count(*) > 1)""",
-        [name],
+        WITH e AS (SELECT DISTINCT g.gid, s.vid FROM sv s JOIN grp g USING (rec) WHERE s.iid = ?)
+        SELECT * FROM e WHERE vid IN (SELECT vid FROM e GROUP BY vid HAVING count(*) > 1)""",
+        [graph.iid(config, name)],
     )
     if not db.one("SELECT count(*) FROM edges"):
         return 0
     # A value whose own holders cannot be one contact is set aside first, so
     # that it does not poison the component of values that could link.
-    db.run("CREATE OR REPLACE TABLE cand AS SELECT norm AS cid, gid FROM edges")
-    graph.failing_candidates(db, config.key, strict_key=True)
-    graph.note(
-        db,
-        "SELECT CASE WHEN conflict THEN 'conflict' ELSE 'limit' END, ?, cid FROM verdict",
-        [name],
-    )
-    db.run("DELETE FROM edges WHERE norm IN (SELECT cid FROM verdict)")
+    db.run("CREATE OR REPLACE TABLE cand AS SELECT vid AS cid, gid FROM edges")
+    graph.failing_candidates(db, key, strict_key=True)
+    graph.note(db, "SELECT CASE WHEN conflict THEN 'conflict' ELSE 'limit' END, cid FROM verdict")
+    db.run("DELETE FROM edges WHERE vid IN (SELECT cid FROM verdict)")
     if not db.one("SELECT count(*) FROM edges"):
         return 0
     graph.components(db, "edges")
     db.run("CREATE OR REPLACE TABLE cand AS SELECT comp AS cid, gid FROM comp_g")
-    graph.failing_candidates(db, config.key, strict_key=True)
+    graph.failing_candidates(db, key, strict_key=True)
     graph.note(
         db,
-        """SELECT CASE WHEN v.conflict THEN 'conflict' ELSE 'limit' END, ?, c.norm
+        """SELECT CASE WHEN v.conflict THEN 'conflict' ELSE 'limit' END, c.vid
         FROM comp_v c JOIN verdict v ON c.comp = v.cid""",
-        [name],
     )
     db.run(
         """CREATE OR REPLACE TABLE passing AS

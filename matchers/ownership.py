@@ -20,12 +20,14 @@ from matchers.db import Database
 
 def own_identifier(db: Database, config: Config, name: str) -> int:
     """One device/anonymous step; returns how many groups it merged away."""
+    ident = graph.iid(config, name)
+    # Only values two or more records carry (``sv``) can be contested or shared.
     db.run(
         """CREATE OR REPLACE TABLE dev AS
-        SELECT g.gid, u.norm, max(r.recency) AS newest
-        FROM uv u JOIN grp g USING (rec) JOIN recs r USING (rec)
-        WHERE u.ident = ? GROUP BY g.gid, u.norm""",
-        [name],
+        SELECT g.gid, s.vid, max(s.recency) AS newest
+        FROM sv s JOIN grp g USING (rec)
+        WHERE s.iid = ? GROUP BY g.gid, s.vid""",
+        [ident],
     )
     if not db.one("SELECT count(*) FROM dev"):
         return 0
@@ -38,33 +40,37 @@ def own_identifier(db: Database, config: Config, name: str) -> int:
     # 1. Contested values go to the identified group seen with them last.
     db.run(
         """CREATE OR REPLACE TABLE contested AS
-        SELECT d.norm, arg_max(d.gid, d.newest) AS owner
+        SELECT d.vid, arg_max(d.gid, d.newest) AS owner
         FROM dev d JOIN gident USING (gid)
-        GROUP BY d.norm HAVING count(*) > 1"""
+        GROUP BY d.vid HAVING count(*) > 1"""
     )
     db.run(
         """CREATE OR REPLACE TABLE losers AS
-        SELECT d.gid, d.norm, c.owner FROM dev d JOIN gident USING (gid)
-        JOIN contested c USING (norm) WHERE d.gid <> c.owner"""
+        SELECT d.gid, d.vid, c.owner FROM dev d JOIN gident USING (gid)
+        JOIN contested c USING (vid) WHERE d.gid <> c.owner"""
     )
     if db.one("SELECT count(*) FROM losers"):
-        db.run("INSERT INTO moves SELECT ?, norm, gid, owner FROM losers", [name])
         db.run(
-            """INSERT INTO moved_vals
-            SELECT u.rec, u.ident, u.norm FROM uv u JOIN grp g USING (rec)
-            JOIN losers l ON l.gid = g.gid AND l.norm = u.norm WHERE u.ident = ?""",
-            [name],
+            f"""INSERT INTO moves SELECT d.ident, d.norm, l.gid, l.owner
+            FROM losers l JOIN ({graph.names("SELECT vid FROM losers")}) d USING (vid)"""
         )
         db.run(
-            """DELETE FROM uv WHERE ident = ? AND (rec, norm) IN
-            (SELECT rec, norm FROM moved_vals WHERE ident = ?)""",
-            [name, name],
+            """CREATE OR REPLACE TABLE moved AS
+            SELECT s.rec, s.vid FROM sv s JOIN grp g USING (rec)
+            JOIN losers l ON l.gid = g.gid AND l.vid = s.vid WHERE s.iid = ?""",
+            [ident],
         )
-        db.run("DELETE FROM dev WHERE (gid, norm) IN (SELECT gid, norm FROM losers)")
+        db.run(
+            f"""INSERT INTO moved_vals SELECT m.rec, d.ident, d.norm, m.vid
+            FROM moved m JOIN ({graph.names("SELECT vid FROM moved")}) d USING (vid)"""
+        )
+        db.run("DELETE FROM uv WHERE iid = ? AND (rec, vid) IN (SELECT rec, vid FROM moved)", [ident])
+        db.run("DELETE FROM sv WHERE iid = ? AND (rec, vid) IN (SELECT rec, vid FROM moved)", [ident])
+        db.run("DELETE FROM dev WHERE (gid, vid) IN (SELECT gid, vid FROM losers)")
     # 2. Components of what is still shared.
     db.run(
         """CREATE OR REPLACE TABLE edges AS
-        SELECT gid, norm FROM dev WHERE norm IN (SELECT norm FROM dev GROUP BY norm HAVING count(*) > 1)"""
+        SELECT gid, vid FROM dev WHERE vid IN (SELECT vid FROM dev GROUP BY vid HAVING count(*) > 1)"""
     )
     if not db.one("SELECT count(*) FROM edges"):
         return 0  # moves alone merge nothing
@@ -74,22 +80,14 @@ def own_identifier(db: Database, config: Config, name: str) -> int:
         SELECT comp, count(gident.gid) AS identified FROM comp_g LEFT JOIN gident USING (gid)
         GROUP BY comp"""
     )
-    graph.note(
-        db,
-        """SELECT 'conflict', ?, c.norm FROM comp_v c JOIN owners o USING (comp)
-        WHERE o.identified > 1""",
-        [name],
-    )
+    graph.note(db, "SELECT 'conflict', c.vid FROM comp_v c JOIN owners o USING (comp) WHERE o.identified > 1")
     db.run(
         """CREATE OR REPLACE TABLE cand AS
         SELECT comp AS cid, gid FROM comp_g JOIN owners USING (comp) WHERE identified <= 1"""
     )
-    graph.failing_candidates(db, config.key, strict_key=False)
-    graph.note(
-        db,
-        "SELECT 'limit', ?, c.norm FROM comp_v c JOIN verdict v ON c.comp = v.cid",
-        [name],
-    )
+    key = graph.iid(config, config.key) if config.key else None
+    graph.failing_candidates(db, key, strict_key=False)
+    graph.note(db, "SELECT 'limit', c.vid FROM comp_v c JOIN verdict v ON c.comp = v.cid")
     db.run(
         """CREATE OR REPLACE TABLE passing AS
         SELECT DISTINCT cid AS comp FROM cand WHERE cid NOT IN (SELECT cid FROM verdict)"""

@@ -204,7 +204,10 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
 
 #: Tables only linking and survivorship need; dropped before the report so their memory serves the rest.
 WORKING_TABLES = (
-    "gval",
+    "sv",
+    "lone",
+    "moved",
+    "limits",
     "anchors",
     "row_hash",
     "uv",

@@ -42,7 +42,6 @@ class Layout:
 
 def assign_contacts(db: Database, config: Config, sources: list[Source]) -> None:
     """``contact(gid, contact_id)`` and ``membership(rec, contact_id, matched_by)``."""
-    graph.refresh_group_values(db)
     db.table_from_arrow(
         "prio",
         pa.table(
@@ -52,14 +51,22 @@ def assign_contacts(db: Database, config: Config, sources: list[Source]) -> None
             }
         ),
     )
+    # A contact is named after its highest-priority value no other contact
+    # holds. A value only one record carries is such a value already; of the
+    # shared ones, those held by one group.
     db.run(
-        """CREATE OR REPLACE TABLE anchors AS
-        WITH unique_vals AS (
-            SELECT ident, norm FROM gval GROUP BY ident, norm HAVING count(*) = 1
-        )
-        SELECT gv.gid, arg_min(gv.ident || chr(31) || gv.norm, {'p': p.prio, 'k': gv.norm}) AS anchor
-        FROM gval gv JOIN unique_vals USING (ident, norm) JOIN prio p USING (ident)
-        GROUP BY gv.gid"""
+        f"""CREATE OR REPLACE TABLE anchors AS
+        WITH shared AS (SELECT DISTINCT g.gid, s.iid, s.vid FROM sv s JOIN grp g USING (rec)),
+        own AS (
+            SELECT gid, iid, vid FROM shared
+            WHERE vid IN (SELECT vid FROM shared GROUP BY vid HAVING count(*) = 1)
+            UNION ALL
+            SELECT g.gid, u.iid, u.vid FROM uv u ANTI JOIN sv s USING (vid) JOIN grp g USING (rec)
+        ),
+        best AS (SELECT gid, vid FROM own QUALIFY iid = min(iid) OVER (PARTITION BY gid))
+        SELECT b.gid, arg_min(d.ident || chr(31) || d.norm, d.norm) AS anchor
+        FROM best b JOIN ({graph.names("SELECT vid FROM best")}) d USING (vid)
+        GROUP BY b.gid"""
     )
     # Only contacts with no value of their own are named after their content,
     # so only their records are hashed.
@@ -82,11 +89,12 @@ def assign_contacts(db: Database, config: Config, sources: list[Source]) -> None
     )
     db.run(
         f"""CREATE OR REPLACE TABLE membership AS
-        WITH x AS (SELECT g.gid, u.rec, u.ident, u.norm FROM uv u JOIN grp g USING (rec)),
-        shared AS (SELECT gid, ident, norm FROM x GROUP BY ALL HAVING count(*) > 1),
+        WITH x AS (SELECT g.gid, s.rec, s.iid, s.vid FROM sv s JOIN grp g USING (rec)),
+        shared AS (SELECT gid, vid FROM x GROUP BY ALL HAVING count(*) > 1),
         best AS (
-            SELECT x.rec, arg_min(x.ident, p.prio) AS matched_by
-            FROM x JOIN shared USING (gid, ident, norm) JOIN prio p USING (ident) GROUP BY x.rec
+            SELECT x.rec, l.ident AS matched_by
+            FROM (SELECT x.rec, min(x.iid) AS iid FROM x JOIN shared USING (gid, vid) GROUP BY x.rec) x
+            JOIN limits l USING (iid)
         )
         SELECT r.rec, r.source, r."row", c.{CONTACT_ID}, b.matched_by
         FROM recs r JOIN grp g USING (rec) JOIN contact c USING (gid) LEFT JOIN best b USING (rec)
@@ -165,11 +173,11 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
     # Every distinct value of a contact, moved-away values excepted (they went with the owner).
     db.run(
         """CREATE OR REPLACE TABLE cvals_all AS
-        SELECT g.gid, v.ident, v.norm, arg_max(v.raw, r.survival) AS raw, bool_or(v.valid) AS valid,
-               bool_or(v.status = 'ok') AS usable, max(r.survival) AS newest
+        SELECT g.gid, any_value(v.ident) AS ident, any_value(v.norm) AS norm, arg_max(v.raw, r.survival) AS raw,
+               bool_or(v.valid) AS valid, bool_or(v.status = 'ok') AS usable, max(r.survival) AS newest
         FROM vals v JOIN grp g USING (rec) JOIN recs r USING (rec)
-        ANTI JOIN moved_vals m ON m.rec = v.rec AND m.ident = v.ident AND m.norm = v.norm
-        GROUP BY g.gid, v.ident, v.norm"""
+        ANTI JOIN moved_vals m ON m.rec = v.rec AND m.vid = v.vid
+        GROUP BY g.gid, v.vid"""
     )
     # The primary value is the newest usable one (ties by value, so the choice is
     # total); the others follow newest first. Most contacts hold one value of an

@@ -1,0 +1,66 @@
+"""Value numbers (``vals.vid``): one per identifier and normalised value, even when two hashes clash."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from matchers.config import load_config
+from matchers.db import Database
+from matchers.load import LoadOptions, load_sources
+from matchers.normalise import build_records, build_values
+from matchers.screen import number_values, screen_values
+from tests.engine.helpers import write_csv
+
+ROWS = [
+    {"email": "Ann@x.com", "phone": "+380671234567"},
+    {"email": "ann@x.com", "phone": "0671234567", "cookie": "c1"},
+    {"email": "bob@x.com", "cookie": "c1"},
+    {"email": "n/a", "phone": "null"},
+]
+
+
+def _screened(tmp_path: Path) -> Database:
+    path = write_csv(tmp_path / "a.csv", ROWS)
+    config = load_config(None, region="UA")
+    db = Database()
+    with tempfile.TemporaryDirectory() as work:
+        sources = load_sources(db, [path], config, LoadOptions(), Path(work))
+        build_records(db, sources, config.prefer)
+        build_values(db, sources, config)
+    screen_values(db, config)
+    return db
+
+
+def _one_to_one(db: Database) -> bool:
+    numbers = db.one("SELECT count(DISTINCT vid) FROM vals")
+    values = db.one("SELECT count(*) FROM (SELECT DISTINCT ident, norm FROM vals)")
+    pairs = db.one("SELECT count(*) FROM (SELECT DISTINCT vid, ident, norm FROM vals)")
+    return bool(numbers == values == pairs)
+
+
+def test_every_value_has_its_own_number(tmp_path: Path) -> None:
+    db = _screened(tmp_path)
+    assert _one_to_one(db)
+    # Two writings of one email (and of one phone) are one value, so one number.
+    assert db.one("SELECT count(DISTINCT vid) FROM vals WHERE ident = 'email' AND norm = 'ann@x.com'") == 1
+    assert db.one("SELECT count(*) FROM vals WHERE ident = 'email' AND norm = 'ann@x.com'") == 2
+
+
+def test_a_clash_is_found_and_the_values_are_numbered_exactly(tmp_path: Path) -> None:
+    db = _screened(tmp_path)
+    # Give two different values one number, as a hash clash would.
+    db.run("UPDATE vals SET vid = 7 WHERE norm IN ('ann@x.com', 'bob@x.com')")
+    assert not _one_to_one(db)
+    number_values(db)
+    assert _one_to_one(db)
+
+
+def test_exact_numbering_gives_the_same_partition_of_values(tmp_path: Path) -> None:
+    db = _screened(tmp_path)
+    hashed = db.rows("SELECT rec, ident, norm, vid FROM vals ORDER BY ALL")
+    number_values(db, exact=True)
+    exact = db.rows("SELECT rec, ident, norm, vid FROM vals ORDER BY ALL")
+    assert [r[:3] for r in hashed] == [r[:3] for r in exact]
+    assert _one_to_one(db)
+    assert {r[3] for r in exact} != {r[3] for r in hashed}
