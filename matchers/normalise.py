@@ -12,6 +12,8 @@ by the date format that reads most of that column's values.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,7 +103,7 @@ def build_records(db: Database, sources: list[Source], prefer: tuple[str, ...] =
     """
     weights = preferred_order(sources, prefer)
     parts = []
-    unreadable = 0
+    filled = 0
     for source in sources:
         position = next((p for p, r in source.roles.items() if r == UPDATED_AT), None)
         if position is None:
@@ -117,20 +119,22 @@ def build_records(db: Database, sources: list[Source], prefer: tuple[str, ...] =
             f'SELECT rec, source, "row", {parsed} AS updated_at, {weights.get(source.index, 0)} AS weight '
             f"FROM {q(source.table)}"
         )
-        unreadable += int(
-            db.one(
-                f"SELECT count(*) FROM {q(source.table)} WHERE nullif(trim({col}), '') IS NOT NULL AND {parsed} IS NULL"
-            )
-        )
+        filled += int(db.one(f"SELECT count(*) FROM {q(source.table)} WHERE trim({col}) <> ''"))
     # recency: the one order of MATCHING.md ("Recency"): dated records are newer
-    # than undated ones; ties and missing dates go by input order.
+    # than undated ones; ties and missing dates go by input order. With no
+    # preferred source, survival is that same order (one sort, not two).
+    recency = "row_number() OVER (ORDER BY updated_at ASC NULLS FIRST, rec)"
+    survival = (
+        "row_number() OVER (ORDER BY weight, updated_at ASC NULLS FIRST, rec)"
+        if len({weights.get(s.index, 0) for s in sources}) > 1
+        else "recency"
+    )
     db.run(
-        "CREATE OR REPLACE TABLE recs AS SELECT * EXCLUDE (weight), "
-        "row_number() OVER (ORDER BY updated_at ASC NULLS FIRST, rec) AS recency, "
-        "row_number() OVER (ORDER BY weight, updated_at ASC NULLS FIRST, rec) AS survival "
+        f"CREATE OR REPLACE TABLE recs AS SELECT * EXCLUDE (weight), {recency} AS recency, {survival} AS survival "
         "FROM (" + " UNION ALL ".join(parts) + ") ORDER BY rec"
     )
-    return unreadable
+    # A date that reads is never blank, so the unreadable ones are the filled cells that did not read.
+    return filled - int(db.one("SELECT count(updated_at) FROM recs"))
 
 
 def _date_expr(col: str, fmt: str | None) -> str:
@@ -145,18 +149,124 @@ def _date_expr(col: str, fmt: str | None) -> str:
 
 
 def _best_date_format(db: Database, table: str, col: str) -> str | None:
-    """The strptime format that reads most values of a column (None: ISO only)."""
-    counts = ", ".join(f"count(try_strptime(trim({col}), {lit(f)}))" for f in DATE_FORMATS)
-    sample = f"SELECT {col} FROM {q(table)} WHERE nullif(trim({col}), '') IS NOT NULL ORDER BY rec LIMIT {DATE_SAMPLE}"
-    row = db.rows(f"SELECT {counts} FROM ({sample})")[0]
-    best = max(range(len(DATE_FORMATS)), key=lambda i: (row[i], -i))
-    return DATE_FORMATS[best] if row[best] else None
+    """The strptime format that reads most values of a column (None: ISO only; ties: the earlier format).
+
+    Counted over the column's first :data:`DATE_SAMPLE` non-blank values.
+    A value that fails a format costs far more than one that reads, so the
+    formats are not all tried on every value: a format reads only values that
+    hold each of its literal characters (its ``-``, ``:``, ``.`` or ``/``),
+    which bounds its count cheaply; formats are counted best bound first,
+    until no bound left can beat the best count.
+    """
+    db.run(
+        f"""CREATE OR REPLACE TEMP TABLE date_sample AS SELECT trim({col}) AS v FROM {q(table)}
+        WHERE nullif(trim({col}), '') IS NOT NULL ORDER BY rec LIMIT {DATE_SAMPLE}"""
+    )
+    bounds = ", ".join(f"count(*) FILTER (WHERE {date_literals_sql('v', f)})" for f in DATE_FORMATS)
+    bound = db.rows(f"SELECT {bounds} FROM date_sample")[0]
+    best, best_count = None, 0
+    for i in sorted(range(len(DATE_FORMATS)), key=lambda i: (-bound[i], i)):
+        if bound[i] == 0 or (best is not None and (bound[i], -i) < (best_count, -best)):
+            break
+        count = int(db.one(f"SELECT count(try_strptime(v, {lit(DATE_FORMATS[i])})) FROM date_sample"))
+        if best is None or (count, -i) > (best_count, -best):
+            best, best_count = i, count
+    db.run("DROP TABLE date_sample")
+    return DATE_FORMATS[best] if best is not None and best_count else None
+
+
+def date_literals_sql(expr: str, fmt: str) -> str:
+    """SQL true when ``expr`` holds every literal character of a strptime format other than spaces.
+
+    ``strptime`` matches those characters one for one, so a value without
+    them cannot read by the format.
+    """
+    literals = sorted(set(re.sub("%.", "", fmt)) - {" "})
+    return " AND ".join(f"contains({expr}, {lit(c)})" for c in literals) or "true"
 
 
 def build_values(db: Database, sources: list[Source], config: Config) -> NormaliseResult:
-    """``vals``: every identifier value of every record, normalised."""
-    parts = []
+    """``vals``: every identifier value of every record, normalised.
+
+    One row per record, identifier and normalised value. Most identifiers come
+    from one unsplit column per file, where a record holds at most one value,
+    so their rows need no grouping; only identifiers with several columns (or
+    a split column) are grouped, first by the value as written, then by its
+    normalised form.
+    """
+    cells = _cells(sources)
+    _normalise_emails(db, _cells_of(cells, {"email"}), config.gmail_rules)
+    region, inferred, without_region = _normalise_phones(db, _cells_of(cells, {"phone"}), config.region)
+    kinds = {i.name: i.kind for i in config.identifiers}
+    rest = {c.ident for c in cells} - {"email", "phone"}
+    # With no identifier of kind source_key every other value is prefixed too
+    # (the SQL this replaced tested ``ident NOT IN (NULL)``, which is never true).
+    source_keys = {n for n in rest if kinds.get(n) == "source_key"} or rest
+    names = "[" + ", ".join(lit(s.name) for s in sources) + "]"
+    selects = []
+    for several in (False, True):
+        emails = _union(c.sql for c in cells if c.ident == "email" and c.several == several)
+        phones = _union(c.sql for c in cells if c.ident == "phone" and c.several == several)
+        keys = _union(c.sql for c in cells if c.ident in source_keys and c.several == several)
+        others = _union(c.sql for c in cells if c.ident in rest - source_keys and c.several == several)
+        parts = []
+        if emails:
+            parts.append(
+                f"""SELECT v.rec, v.ident, coalesce(e.norm, lower(v.raw)) AS norm, v.raw, v.col,
+                       coalesce(e.valid, false) AS valid, NULL::VARCHAR AS national
+                FROM ({emails}) v LEFT JOIN email_norm e ON e.raw = lower(v.raw)"""
+            )
+        if phones:
+            parts.append(
+                f"""SELECT v.rec, v.ident, coalesce(p.norm, v.raw) AS norm, v.raw, v.col,
+                       coalesce(p.valid, false) AS valid, p.national
+                FROM (SELECT *, {phone_digits_sql("raw")} AS digits FROM ({phones})) v
+                LEFT JOIN phone_norm p ON p.clean = {phone_clean_sql("v.raw", "v.digits")}"""
+            )
+        if keys:
+            # A source key is matched within its file: prefixed with the file's name.
+            parts.append(
+                f"""SELECT rec, ident,
+                    CASE WHEN contains(raw, ':') AND regexp_matches(raw, {lit(PREFIXED_SOURCE_KEY)}) THEN raw
+                         ELSE {names}[(rec // {FILE_STRIDE}) + 1] || ':' || raw END AS norm,
+                    raw, col, true AS valid, NULL::VARCHAR AS national
+                FROM ({keys})"""
+            )
+        if others:
+            parts.append(
+                f"SELECT rec, ident, raw AS norm, raw, col, true AS valid, NULL::VARCHAR AS national FROM ({others})"
+            )
+        if not parts:
+            continue
+        if several:
+            # Several writings of one value in one record (two columns) collapse to one row.
+            selects.append(
+                f"""SELECT rec, ident, norm, arg_min(raw, col) AS raw, min(col) AS col, bool_and(valid) AS valid,
+                    any_value(national) AS national
+                FROM ({_union(parts)}) GROUP BY rec, ident, norm"""
+            )
+        else:
+            selects.extend(parts)
+    db.run(f"CREATE OR REPLACE TABLE vals AS {_union(selects)}")
+    return NormaliseResult(region, inferred, without_region)
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """SQL of ``(rec, ident, col, raw)``: one identifier's trimmed, non-blank values in one file."""
+
+    ident: str
+    sql: str
+    #: whether a record can hold several values (several columns, or a split column)
+    several: bool
+
+
+def _cells(sources: list[Source]) -> list[_Cells]:
+    """Each file's identifier values, one row per record and value as written (the lowest column)."""
+    cells = []
     for source in sources:
+        columns: dict[str, list[str]] = {}
+        several: set[str] = set()
         for position, role in source.roles.items():
             if role == UPDATED_AT:
                 continue
@@ -167,56 +277,49 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
             if separators:
                 pattern = "[" + "".join("\\" + c if c in "\\]^-[" else c for c in dict.fromkeys(separators)) + "]"
                 value = f"unnest(string_split_regex({col}, {lit(pattern)}))"
+                several.add(role)
             else:
                 value = col
-            parts.append(f"SELECT rec, {lit(role)} AS ident, {position} AS col, {value} AS raw FROM {q(source.table)}")
-    union = " UNION ALL ".join(parts)
-    db.run(
-        f"""CREATE OR REPLACE TABLE vals_raw AS
-        SELECT rec, ident, min(col) AS col, trim(raw) AS raw,
-               CASE WHEN ident = 'phone' THEN {phone_clean_sql("trim(raw)")} END AS clean
-        FROM ({union}) WHERE nullif(trim(raw), '') IS NOT NULL
-        GROUP BY rec, ident, trim(raw)"""
-    )
-    kinds = {i.name: i.kind for i in config.identifiers}
-    source_keys = [n for n, k in kinds.items() if k == "source_key"]
-    _normalise_emails(db, config.gmail_rules)
-    region, inferred, without_region = _normalise_phones(db, config.region)
-    in_list = ", ".join(lit(n) for n in source_keys) or "NULL"
-    names = "[" + ", ".join(lit(s.name) for s in sources) + "]"
-    # Each kind of value meets only its own lookup table; several writings of
-    # one value in one record (two columns) collapse to one row.
-    db.run(
-        f"""CREATE OR REPLACE TABLE vals AS
-        SELECT rec, ident, norm, arg_min(raw, col) AS raw, min(col) AS col, bool_and(valid) AS valid,
-            any_value(national) AS national
-        FROM (
-            SELECT v.rec, v.ident, v.col, v.raw, coalesce(e.norm, lower(v.raw)) AS norm,
-                   coalesce(e.valid, false) AS valid, NULL::VARCHAR AS national
-            FROM vals_raw v LEFT JOIN email_norm e ON e.raw = lower(v.raw) WHERE v.ident = 'email'
-            UNION ALL
-            SELECT v.rec, v.ident, v.col, v.raw, coalesce(p.norm, v.raw), coalesce(p.valid, false), p.national
-            FROM vals_raw v LEFT JOIN phone_norm p ON p.clean = v.clean WHERE v.ident = 'phone'
-            UNION ALL
-            SELECT rec, ident, col, raw,
-                CASE WHEN ident NOT IN ({in_list}) OR regexp_matches(raw, {lit(PREFIXED_SOURCE_KEY)}) THEN raw
-                     ELSE {names}[(rec // {FILE_STRIDE}) + 1] || ':' || raw END,
-                true, NULL
-            FROM vals_raw WHERE ident NOT IN ('email', 'phone')
-        )
-        GROUP BY rec, ident, norm"""
-    )
-    db.run("DROP TABLE vals_raw")
-    return NormaliseResult(region, inferred, without_region)
+            columns.setdefault(role, []).append(
+                f"SELECT rec, {lit(role)} AS ident, {position} AS col, {value} AS raw FROM {q(source.table)}"
+            )
+        for role, selects in columns.items():
+            if len(selects) == 1 and role not in several:
+                sql = f"SELECT rec, ident, col, trim(raw) AS raw FROM ({selects[0]}) WHERE trim(raw) <> ''"
+            else:
+                sql = f"""SELECT rec, ident, min(col) AS col, trim(raw) AS raw FROM ({_union(selects)})
+                    WHERE trim(raw) <> '' GROUP BY rec, ident, trim(raw)"""
+            cells.append(_Cells(role, sql, len(selects) > 1 or role in several))
+    return cells
 
 
-def phone_clean_sql(expr: str) -> str:
-    """Digits and a leading plus; ``00`` before a country code reads as ``+``."""
-    digits = f"regexp_replace({expr}, '[^0-9]', '', 'g')"
+def _cells_of(cells: list[_Cells], idents: set[str]) -> str:
+    """SQL of the cells of some identifiers (no rows when there are none)."""
+    return _union(c.sql for c in cells if c.ident in idents) or (
+        "SELECT NULL::BIGINT AS rec, NULL::VARCHAR AS ident, NULL::INTEGER AS col, NULL::VARCHAR AS raw LIMIT 0"
+    )
+
+
+def _union(selects: Iterable[str]) -> str:
+    return " UNION ALL ".join(selects)
+
+
+def phone_clean_sql(expr: str, digits: str | None = None) -> str:
+    """Digits and a leading plus; ``00`` before a country code reads as ``+``.
+
+    ``digits``: an expression already holding :func:`phone_digits_sql` of ``expr``
+    (a column computed once, rather than up to three times here).
+    """
+    digits = digits or phone_digits_sql(expr)
     return (
         f"CASE WHEN starts_with({expr}, '+') THEN '+' || {digits} "
         f"WHEN starts_with({digits}, '00') THEN '+' || substr({digits}, 3) ELSE {digits} END"
     )
+
+
+def phone_digits_sql(expr: str) -> str:
+    """The digits of a written phone number."""
+    return f"regexp_replace({expr}, '[^0-9]', '', 'g')"
 
 
 def _parse_phone(clean: str, region: str | None) -> phonenumbers.PhoneNumber | None:
@@ -245,7 +348,7 @@ def parse_phones(cleans: list[str], region: str | None) -> list[tuple[str | None
     return parsed
 
 
-def _normalise_phones(db: Database, region: str | None) -> tuple[str | None, bool, int]:
+def _normalise_phones(db: Database, cells: str, region: str | None) -> tuple[str | None, bool, int]:
     """``phone_norm(clean, norm, valid, national)`` for each distinct cleaned phone.
 
     Numbers written with a country code are read first, with no region; they
@@ -256,9 +359,11 @@ def _normalise_phones(db: Database, region: str | None) -> tuple[str | None, boo
     itself. Returns (region, inferred, numbers left without one).
     """
     db.run(
-        """CREATE OR REPLACE TABLE phone_cleans AS
+        f"""CREATE OR REPLACE TABLE phone_cleans AS
         SELECT clean, count(*) FILTER (WHERE starts_with(raw, '+')) AS plus_cells
-        FROM vals_raw WHERE ident = 'phone' AND clean <> '' GROUP BY clean"""
+        FROM (SELECT raw, {phone_clean_sql("raw", "digits")} AS clean
+              FROM (SELECT raw, {phone_digits_sql("raw")} AS digits FROM ({cells})))
+        WHERE clean <> '' GROUP BY clean"""
     )
     db.run(
         "CREATE OR REPLACE TABLE phone_norm "
@@ -374,22 +479,21 @@ def gmail_sql(expr: str, gmail_rules: bool) -> str:
     )
 
 
-def _normalise_emails(db: Database, gmail_rules: bool) -> None:
-    """``email_norm(raw, norm, valid)`` for each distinct written email (lower-cased)."""
+def _normalise_emails(db: Database, cells: str, gmail_rules: bool) -> None:
+    """``email_norm(raw, norm, valid)`` for each distinct written email (lower-cased).
+
+    ``cells`` is SQL with a ``raw`` column of written emails.
+    """
+    db.run(
+        f"""CREATE OR REPLACE TEMP TABLE email_raws AS
+        SELECT raw, {plain_email_sql("raw")} AS plain FROM (SELECT DISTINCT lower(raw) AS raw FROM ({cells}))"""
+    )
     db.run(
         f"""CREATE OR REPLACE TABLE email_norm AS
-        SELECT raw, {gmail_sql("raw", gmail_rules)} AS norm, true AS valid
-        FROM (SELECT DISTINCT lower(raw) AS raw FROM vals_raw WHERE ident = 'email')
-        WHERE {plain_email_sql("raw")}"""
+        SELECT raw, {gmail_sql("raw", gmail_rules)} AS norm, true AS valid FROM email_raws WHERE plain"""
     )
-    raws = (
-        db.arrow(
-            """SELECT DISTINCT lower(raw) AS raw FROM vals_raw WHERE ident = 'email'
-            AND lower(raw) NOT IN (SELECT raw FROM email_norm) ORDER BY raw"""
-        )
-        .column("raw")
-        .to_pylist()
-    )
+    raws = db.arrow("SELECT raw FROM email_raws WHERE NOT plain ORDER BY raw").column("raw").to_pylist()
+    db.run("DROP TABLE email_raws")
     pairs = map_distinct("email", raws, gmail_rules)
     db.register(
         "__email_lib",
