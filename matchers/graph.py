@@ -44,7 +44,7 @@ def prepare(db: Database, config: Config) -> None:
     )
     db.run(
         """CREATE OR REPLACE TABLE uv AS
-        SELECT DISTINCT v.rec, l.iid, v.vid FROM vals v JOIN limits l USING (ident) WHERE v.status = 'ok'"""
+        SELECT DISTINCT rec, iid, vid FROM vals WHERE status = 'ok'"""
     )
     db.run(
         """CREATE OR REPLACE TABLE sv AS

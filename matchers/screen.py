@@ -1,11 +1,12 @@
 """Stage 3: decide which values may link records (MATCHING.md, "Values that
 must never link records").
 
-Adds ``vid`` to ``vals``, a number for the value (a hash of identifier and
-normalised value, checked for clashes before linking, see
-:func:`number_values`), and ``status``: ``ok``, ``blocked`` (placeholder or known junk),
-``invalid`` (failed email/phone validation) or ``over_shared`` (carried by
-records with more distinct key values than the configured number). Blocked
+Adds to ``vals``: ``iid``, the identifier's priority (0 highest); ``vid``, a
+number for the value (a hash of identifier and normalised value, checked for
+clashes, see :func:`number_values`); and ``status``: ``ok``, ``blocked``
+(placeholder or known junk), ``invalid`` (failed email/phone validation) or
+``over_shared`` (carried by records with more distinct key values than the
+configured number). Blocked
 wins over invalid, so ``a@b.test`` reads as junk, not as a typo. All SQL.
 """
 
@@ -49,6 +50,10 @@ DESCENDING = "98765432109876543210"
 
 def _sql_list(values: tuple[str, ...] | list[str]) -> str:
     return "(" + ", ".join(lit(v) for v in values) + ")" if values else "(NULL)"
+
+
+def _sql_array(values: list[str]) -> str:
+    return "[" + ", ".join(lit(v) for v in values) + "]"
 
 
 def _alnum(expr: str) -> str:
@@ -110,6 +115,7 @@ def screen_values(db: Database, config: Config) -> None:
     db.run(
         f"""CREATE OR REPLACE TABLE vals AS
         SELECT * EXCLUDE (national, alnum, digits), hash(ident, norm) AS vid,
+            (list_position({_sql_array(config.names)}, ident) - 1)::SMALLINT AS iid,
             CASE WHEN {blocked_expr(config)} THEN 'blocked'
                  WHEN NOT valid THEN 'invalid'
                  ELSE 'ok' END AS status

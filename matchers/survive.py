@@ -173,8 +173,9 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
     # Every distinct value of a contact, moved-away values excepted (they went with the owner).
     db.run(
         """CREATE OR REPLACE TABLE cvals_all AS
-        SELECT g.gid, any_value(v.ident) AS ident, any_value(v.norm) AS norm, arg_max(v.raw, r.survival) AS raw,
-               bool_or(v.valid) AS valid, bool_or(v.status = 'ok') AS usable, max(r.survival) AS newest
+        SELECT g.gid, any_value(v.iid) AS iid, any_value(v.ident) AS ident, any_value(v.norm) AS norm,
+               arg_max(v.raw, r.survival) AS raw, bool_or(v.valid) AS valid, bool_or(v.status = 'ok') AS usable,
+               max(r.survival) AS newest
         FROM vals v JOIN grp g USING (rec) JOIN recs r USING (rec)
         ANTI JOIN moved_vals m ON m.rec = v.rec AND m.vid = v.vid
         GROUP BY g.gid, v.vid"""
@@ -184,24 +185,25 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
     # identifier, which needs no ordering at all.
     db.run(
         f"""CREATE OR REPLACE TABLE cvals AS
-        WITH w AS (
-            SELECT gid, ident, norm, newest, usable,
+        WITH several AS (SELECT gid, iid FROM cvals_all GROUP BY gid, iid HAVING count(*) > 1),
+        w AS (
+            SELECT a.gid, a.iid, a.ident, a.norm, a.newest, a.usable,
                 CASE
-                    WHEN ident = 'phone' AND valid AND NOT starts_with(raw, '+') THEN norm
-                    WHEN ident IN ({sk_list}) AND usable THEN norm
-                    ELSE raw
+                    WHEN a.ident = 'phone' AND a.valid AND NOT starts_with(a.raw, '+') THEN a.norm
+                    WHEN a.ident IN ({sk_list}) AND a.usable THEN a.norm
+                    ELSE a.raw
                 END AS out,
-                count(*) OVER (PARTITION BY gid, ident) AS n
-            FROM cvals_all
+                s.gid IS NOT NULL AS several
+            FROM cvals_all a LEFT JOIN several s ON s.gid = a.gid AND s.iid = a.iid
         ),
         ranked AS (
             SELECT *, usable AND row_number() OVER (
-                PARTITION BY gid, ident ORDER BY usable DESC, newest DESC, norm DESC) = 1 AS is_primary
-            FROM w WHERE n > 1
+                PARTITION BY gid, iid ORDER BY usable DESC, newest DESC, norm DESC) = 1 AS is_primary
+            FROM w WHERE several
         )
         SELECT gid, ident, CASE WHEN usable THEN out END AS primary_out, CASE WHEN usable THEN norm END AS primary_norm,
                CASE WHEN NOT usable THEN out END AS others
-        FROM w WHERE n = 1
+        FROM w WHERE NOT several
         UNION ALL
         SELECT gid, ident, max(out) FILTER (WHERE is_primary), max(norm) FILTER (WHERE is_primary),
                string_agg(out, {lit(OTHER_SEPARATOR)} ORDER BY newest DESC, norm DESC) FILTER (WHERE NOT is_primary)
