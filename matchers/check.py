@@ -425,9 +425,9 @@ def measure(resolution: Resolution, *, show_values: bool = False, examples: bool
     }
 
     shown = _finding_examples(resolution, show) if examples else {}
+    # fill: per identifier and file, records with an invalid value and with any (made by summarise).
     rows = db.rows(
-        """SELECT ident, count(DISTINCT rec) FILTER (WHERE status = 'invalid'), count(DISTINCT rec)
-        FROM vals WHERE ident IN ('email', 'phone') GROUP BY ident"""
+        "SELECT ident, sum(invalid), sum(records) FROM fill WHERE ident IN ('email', 'phone') GROUP BY ident"
     )
     invalid = {ident: (int(bad), int(n)) for ident, bad, n in rows}
     for ident in ("email", "phone"):
@@ -522,18 +522,12 @@ def _finding_examples(resolution: Resolution, show: Show) -> dict[tuple[str, str
 
 def _fill_rates(resolution: Resolution) -> dict[str, Figure]:
     """Share of records with a value that is not blank and not junk, per identifier (and per file)."""
-    rows = resolution.db.rows(
-        """WITH per_file AS (SELECT source, min(rec) AS first, count(*) AS n FROM recs GROUP BY source),
-        filled AS (
-            SELECT v.ident, r.source, count(DISTINCT v.rec) AS filled
-            FROM vals v JOIN recs r USING (rec) WHERE v.status <> 'blocked' GROUP BY ALL
-        )
-        SELECT f.ident, p.source, p.n, f.filled FROM per_file p JOIN filled f USING (source)
-        ORDER BY f.ident, p.first"""
-    )
+    names = {s.index: s.name for s in resolution.sources}
     per_file: dict[str, dict[str, int]] = {}
-    for ident, source, _, filled in rows:
-        per_file.setdefault(ident, {})[source] = int(filled)
+    # fill (made by summarise): per identifier and file, records with a value that is not blocked.
+    for ident, file, filled in resolution.db.rows("SELECT ident, file, filled FROM fill ORDER BY ident, file"):
+        counts = per_file.setdefault(ident, {})
+        counts[names[file]] = counts.get(names[file], 0) + int(filled)
     sizes = {s.name: s.records for s in resolution.sources}
     records = resolution.summary.records
     figures = {}

@@ -51,8 +51,7 @@ from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 from matchers.db import Database, lit, q
 from matchers.errors import IdmergeError, InputError
 from matchers.normalise import PREFIXED_SOURCE_KEY, canonical_email, parse_phones
-from matchers.report import FINDING_KINDS
-from matchers.screen import placeholder_expr
+from matchers.report import FINDING_KINDS, blocked_values
 
 Format = Literal["csv", "parquet"]
 MatchedAs = Literal["contact", "record", "value"]
@@ -85,21 +84,27 @@ def links_query(*, ordered: bool = True) -> str:
     Built from the engine's tables after survivorship (``vals``, ``recs``,
     ``moved_vals``, ``prio``); ordered by record, then identifier priority.
     """
-    value = f"CASE WHEN v.status = 'blocked' AND {placeholder_expr()} THEN lower(v.raw) ELSE v.norm END"
-    # DISTINCT: two writings of one placeholder in one record (N/A, n/a) are one value.
-    select = f"""SELECT source, "row", identifier, value, status FROM (
-        SELECT DISTINCT v.rec, p.prio, r.source, r."row", v.ident AS identifier, {value} AS value,
-            CASE WHEN m.rec IS NOT NULL THEN 'moved' ELSE v.status END AS status
-        FROM vals v JOIN recs r USING (rec) JOIN prio p USING (ident)
-        LEFT JOIN (SELECT DISTINCT rec, ident, norm FROM moved_vals) m
-            ON m.rec = v.rec AND m.ident = v.ident AND m.norm = v.norm
-        )"""
-    return select + " ORDER BY rec, prio, value" if ordered else select
+    moved = """LEFT JOIN (SELECT DISTINCT rec, ident, norm FROM moved_vals) m
+            ON m.rec = v.rec AND m.ident = v.ident AND m.norm = v.norm"""
+    status = "CASE WHEN m.rec IS NOT NULL THEN 'moved' ELSE v.status END"
+    # vals has one row per (rec, ident, norm), so only blocked values, whose
+    # placeholders are written lower-cased, can give a record one value twice
+    # (N/A, n/a): only they need DISTINCT. (A moved value was usable, never blocked.)
+    values = f"""SELECT v.rec, v.ident, v.norm AS value, {status} AS status
+        FROM vals v {moved} WHERE v.status <> 'blocked'
+        UNION ALL
+        SELECT DISTINCT v.rec, v.ident, v.value, CASE WHEN m.rec IS NOT NULL THEN 'moved' ELSE 'blocked' END
+        FROM ({blocked_values()}) v {moved}"""
+    select = f"""SELECT r.source, r."row", x.ident AS identifier, x.value, x.status
+        FROM ({values}) x JOIN recs r USING (rec) JOIN prio p USING (ident)"""
+    return select + " ORDER BY x.rec, p.prio, x.value" if ordered else select
 
 
 def build_links(db: Database) -> None:
-    """The ``links`` table, made once: ``run`` writes it and report.html's explanations read it."""
-    db.run(f"CREATE OR REPLACE TABLE {LINKS} AS {links_query()}")
+    """The ``links`` view. ``run`` writes it straight to a file (sorted once, never kept
+    as a table); report.html's explanations read only the records they show, through
+    :func:`attach_engine`."""
+    db.run(f"CREATE OR REPLACE VIEW {LINKS} AS {links_query()}")
 
 
 # --- settings of a result ---------------------------------------------------------------------
@@ -323,7 +328,9 @@ def attach_result(db: Database, folder: Path) -> ResultSettings:
 def attach_engine(db: Database) -> None:
     """The same views over the engine's own tables, before the outputs are written."""
     db.run('CREATE OR REPLACE TEMP VIEW x_membership AS SELECT source, "row", contact_id, matched_by FROM membership')
-    db.run(f"CREATE OR REPLACE TEMP VIEW x_links AS SELECT * FROM {LINKS}")
+    # Unordered: explanations join it to a few records, and DuckDB pushes that join
+    # down into the scan of vals, so only those records' values are computed.
+    db.run(f"CREATE OR REPLACE TEMP VIEW x_links AS {links_query(ordered=False)}")
     db.run("CREATE OR REPLACE TEMP VIEW x_findings AS SELECT * FROM findings")
     db.run("CREATE OR REPLACE TEMP VIEW x_contacts AS SELECT * FROM contacts")
 

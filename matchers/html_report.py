@@ -221,10 +221,8 @@ def _per_source(db: Database, sources: list[str]) -> list[Bar]:
 def _fill_rates(db: Database, identifiers: list[dict[str, Any]], records: int) -> list[Bar]:
     usable = {
         ident: (int(any_value), int(ok))
-        for ident, any_value, ok in db.rows(
-            """SELECT ident, count(*), count(*) FILTER (WHERE ok)
-            FROM (SELECT ident, rec, bool_or(status = 'ok') AS ok FROM vals GROUP BY ident, rec) GROUP BY ident"""
-        )
+        # fill (made by summarise): per identifier and file, records with a value and with a usable one.
+        for ident, any_value, ok in db.rows("SELECT ident, sum(records), sum(usable) FROM fill GROUP BY ident")
     }
     bars = []
     for ident in identifiers:
@@ -276,7 +274,9 @@ def _largest(db: Database) -> list[tuple[str, int, int]]:
     return [
         (c, int(n), int(f))
         for c, n, f in db.rows(
-            f"""SELECT contact_id, n, files FROM h_sizes WHERE n > 1 ORDER BY n DESC, contact_id LIMIT {TOP}"""
+            f"""WITH top AS (SELECT contact_id, n FROM h_sizes WHERE n > 1 ORDER BY n DESC, contact_id LIMIT {TOP})
+            SELECT t.contact_id, t.n, count(DISTINCT m.source) AS files
+            FROM top t JOIN membership m USING (contact_id) GROUP BY ALL ORDER BY t.n DESC, t.contact_id"""
         )
     ]
 
@@ -410,10 +410,10 @@ def build_html(db: Database, report: dict[str, Any], *, out: Path, show_values: 
     identifiers = summary.get("identifiers", [])
     sources = [i["file"] for i in report.get("inputs", [])]
     attach_engine(db)
-    # Each contact's size and files, once: the histogram, the sources chart and the top list read it.
+    # Each contact's size, once: the histogram, the sources chart and the top list read it.
     db.run(
         """CREATE OR REPLACE TEMP TABLE h_sizes AS
-        SELECT contact_id, count(*) AS n, count(DISTINCT source) AS files, min(source) <> max(source) AS across
+        SELECT contact_id, count(*) AS n, min(source) <> max(source) AS across
         FROM membership GROUP BY contact_id"""
     )
     largest = _largest(db)

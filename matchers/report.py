@@ -17,7 +17,7 @@ from typing import Any
 
 from matchers.config import Config
 from matchers.db import Database
-from matchers.load import Source
+from matchers.load import FILE_STRIDE, Source
 from matchers.screen import placeholder_expr
 
 MAX_LISTED = 100
@@ -33,15 +33,30 @@ FINDING_KINDS = (
 )
 
 
+def blocked_values() -> str:
+    """SQL for the blocked rows of ``vals`` as ``(rec, ident, norm, value)``, the value
+    written as findings and links write it: a placeholder lower-cased, else normalised.
+
+    Blocked values repeat (``n/a`` on thousands of records), so what is a placeholder
+    is told once per distinct raw text, not once per row.
+    """
+    return f"""SELECT v.rec, v.ident, v.norm, CASE WHEN p.placeholder THEN lower(v.raw) ELSE v.norm END AS value
+        FROM vals v JOIN (
+            SELECT raw, {placeholder_expr()} AS placeholder
+            FROM (SELECT DISTINCT raw FROM vals WHERE status = 'blocked')
+        ) p ON p.raw IS NOT DISTINCT FROM v.raw
+        WHERE v.status = 'blocked'"""
+
+
 def build_findings(db: Database) -> None:
     """The ``findings`` table, ordered by kind, identifier and value."""
     kinds = ", ".join(f"'{k}'" for k in FINDING_KINDS)
     db.run(
         f"""CREATE OR REPLACE TABLE findings AS
         WITH carried AS (
-            SELECT CASE WHEN v.status = 'blocked' AND {placeholder_expr()} THEN lower(v.raw) ELSE v.norm END
-                   AS value, v.status AS kind, v.ident, v.rec
-            FROM vals v WHERE v.status <> 'ok'
+            SELECT b.value, 'blocked' AS kind, b.ident, b.rec FROM ({blocked_values()}) b
+            UNION ALL
+            SELECT v.norm, v.status, v.ident, v.rec FROM vals v WHERE v.status NOT IN ('ok', 'blocked')
             UNION ALL
             SELECT n.norm, n.kind, n.ident, v.rec
             FROM (SELECT DISTINCT kind, ident, norm FROM notes) n
@@ -78,6 +93,28 @@ def build_findings(db: Database) -> None:
                m.moved_from, m.moved_to
         FROM agg a LEFT JOIN moved m ON a.kind = 'moved' AND m.ident = a.ident AND m.value = a.value
         ORDER BY list_position([{kinds}], a.kind), a.ident NULLS FIRST, a.value"""
+    )
+
+
+def build_fill(db: Database) -> None:
+    """The ``fill`` table: per identifier and input file (``file``, the source's index),
+    the records with a value (``records``), with a usable one (``usable``), with an
+    invalid one (``invalid``) and with one that is not blocked (``filled``).
+
+    One pass over ``vals`` for the figures the summary, ``idmerge check`` and
+    report.html each count per record.
+    """
+    db.run(
+        f"""CREATE OR REPLACE TABLE fill AS
+        SELECT ident, rec // {FILE_STRIDE} AS file, count(*) AS records,
+               count(*) FILTER (WHERE ok) AS usable, count(*) FILTER (WHERE invalid) AS invalid,
+               count(*) FILTER (WHERE filled) AS filled
+        FROM (
+            SELECT ident, rec, bool_or(status = 'ok') AS ok, bool_or(status = 'invalid') AS invalid,
+                   bool_or(status <> 'blocked') AS filled
+            FROM vals GROUP BY ident, rec
+        )
+        GROUP BY ident, file"""
     )
 
 
@@ -143,13 +180,13 @@ def summarise(
     by_kind: dict[str, dict[str, int]] = {k: {"values": 0, "records": 0} for k in FINDING_KINDS}
     for kind, values, recs in db.rows("SELECT kind, count(*), sum(records) FROM findings GROUP BY kind"):
         by_kind[kind] = {"values": int(values), "records": int(recs or 0)}
+    build_fill(db)
+    with_value = {ident: int(n) for ident, n in db.rows("SELECT ident, sum(records) FROM fill GROUP BY ident")}
     fill = {
-        ident: (int(n), int(d), int(u))
-        for ident, n, d, u in db.rows(
-            """WITH per_value AS (SELECT ident, norm, bool_or(status = 'ok') AS ok FROM vals GROUP BY ident, norm),
-            per_record AS (SELECT ident, count(*) AS n FROM (SELECT DISTINCT ident, rec FROM vals) GROUP BY ident)
-            SELECT ident, any_value(r.n), count(*), count(*) FILTER (WHERE ok)
-            FROM per_value JOIN per_record r USING (ident) GROUP BY ident"""
+        ident: (with_value.get(ident, 0), int(d), int(u))
+        for ident, d, u in db.rows(
+            """SELECT ident, count(*), count(*) FILTER (WHERE ok)
+            FROM (SELECT ident, norm, bool_or(status = 'ok') AS ok FROM vals GROUP BY ident, norm) GROUP BY ident"""
         )
     }
     matched = dict(db.rows("SELECT matched_by, count(*) FROM membership WHERE matched_by IS NOT NULL GROUP BY 1"))

@@ -1,0 +1,40 @@
+"""The output files: their row order, and the figures of report.json against them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.engine.helpers import read_csv, resolve_files
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = [ROOT / "sample_data" / "esputnik_export.csv", ROOT / "sample_data" / "mailchimp_export.csv"]
+
+
+def test_contacts_are_written_by_contact_id_and_membership_in_input_order(tmp_path: Path) -> None:
+    # The writer sorts neither: it relies on the tables being made in this order.
+    result = resolve_files(tmp_path, SAMPLES)
+    ids = [c["contact_id"] for c in result.contacts]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+    files = [p.name for p in SAMPLES]
+    refs = [(files.index(m["source"]), int(m["row"])) for m in result.membership]
+    assert refs == sorted(refs)
+
+
+def test_identifier_and_quality_figures_agree_with_links(tmp_path: Path) -> None:
+    result = resolve_files(tmp_path, SAMPLES)
+    report = json.loads((result.out / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["records"] == len(result.membership)
+    statuses: dict[str, dict[tuple[str, str], set[str]]] = {}
+    for link in read_csv(result.out / "links.csv"):
+        statuses.setdefault(link["identifier"], {}).setdefault((link["source"], link["row"]), set()).add(link["status"])
+    records = report["summary"]["records"]
+    for stats in report["summary"]["identifiers"]:
+        held = statuses.get(stats["name"], {})
+        assert stats["records_with_value"] == len(held), stats["name"]
+        filled = sum(1 for s in held.values() if s - {"blocked"})
+        assert report["quality"][f"fill_rate:{stats['name']}"] == filled / records, stats["name"]
+    for ident in ("email", "phone"):
+        held = statuses[ident]
+        invalid = sum(1 for s in held.values() if "invalid" in s)
+        assert invalid and report["quality"][f"invalid_{ident}_rate"] == invalid / len(held)
