@@ -28,6 +28,7 @@ from matchers.normalise import (
     build_values,
     date_literals_sql,
     phone_clean_sql,
+    trim_sql,
 )
 
 A = (
@@ -185,5 +186,22 @@ def test_date_format_is_the_one_reading_most_values(values: list[str]) -> None:
                 f"AND NOT ({date_literals_sql('trim(d)', f)})"
             )
             assert missed == 0
+    finally:
+        db.close()
+
+
+SPACES = [" ", "\u00a0", "\u1680", "\u2000", "\u200a", "\u202f", "\u205f", "\u3000"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.text(alphabet=st.one_of(st.characters(), st.sampled_from(SPACES))), max_size=30))
+def test_trim_sql_is_trim(values: list[str]) -> None:
+    ascii_edges = [f"{chr(c)}a{chr(c)}" for c in range(1, 128)]
+    db = Database()
+    try:
+        db.run("CREATE TABLE t (v VARCHAR)")
+        for value in [*values, *ascii_edges, *(f"{s}a{s}" for s in SPACES), "", None]:
+            db.run("INSERT INTO t VALUES (?)", [value])
+        assert db.one(f"SELECT count(*) FROM t WHERE {trim_sql('v')} IS DISTINCT FROM trim(v)") == 0
     finally:
         db.close()
