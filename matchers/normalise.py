@@ -197,11 +197,11 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
     cells = _cells(sources)
     _normalise_emails(db, _cells_of(cells, {"email"}), config.gmail_rules)
     region, inferred, without_region = _normalise_phones(db, _cells_of(cells, {"phone"}), config.region)
-    kinds = {i.name: i.kind for i in config.identifiers}
     rest = {c.ident for c in cells} - {"email", "phone"}
-    # With no identifier of kind source_key every other value is prefixed too
-    # (the SQL this replaced tested ``ident NOT IN (NULL)``, which is never true).
-    source_keys = {n for n in rest if kinds.get(n) == "source_key"} or rest
+    configured = {i.name for i in config.identifiers if i.kind == "source_key"}
+    # With no identifier of kind source_key configured every other value is
+    # prefixed (as the SQL this replaced did: it tested ``ident NOT IN (NULL)``).
+    source_keys = rest & configured if configured else rest
     names = "[" + ", ".join(lit(s.name) for s in sources) + "]"
     selects = []
     for several in (False, True):

@@ -33,23 +33,33 @@ from matchers.normalise import (
 
 A = (
     "External ID,Email,email_other,Phone,phone_other,Contact ID,Cookie,Updated At\n"
-    "E1,a@x.com,A@X.com |b@y.com| a@x.com,+380671234567,0671234567|(067) 123-45-67,S1,c1,2024-01-02 10:00:00\n"
+    "E1,a@x.com,A@X.com |b@y.com| b@y.com,+380671234567,0671234567|0671234567,S1,c1,2024-01-02 10:00:00\n"
     'E2, B@Y.com ,,0671234567,, a.csv:S2 ,c1,"03.01.2024"\n'
-    'E3,"c@x.com;C@x.com, d@x.com",c@x.com,,+380501112233|+380501112233,S3,,1700000000\n'
+    'E3,"c@x.com;e@x.com, d@x.com",C@x.com,,+380501112233|+380501112233,S3,,1700000000\n'
     "E4,,|  |,  ,,,,not a date\n"
     "E5,weird@@x.com,Weird@@X.com,12,0012,S1,c1,2024-01-05 11:00:00\n"
 )
+# (No record holds two writings of one value in one column: which of them is
+# kept would be arbitrary, for the definition as for the shortcut.)
 B = (
     "Email Address,Phone Number,LEID,LAST_CHANGED\n"
     "a@x.com,+380671234567,S1,2024-01-03 10:00:00\n"
     "c.d+z@gmail.com,n/a,b.csv:S1,\n"
     " ,(050) 111-22-33,a.csv:S1,2024-01-04\n"
 )
+#: A file with no source-key column.
+C = "External ID,Email,Cookie\nE1,a@x.com,c1\nE2,,a.csv:c2\n"
 CONFIGS = {
     "default": "",
     # Emails split in their own column too; no identifier of kind source_key.
     "split_no_source_key": '[split]\n"Email" = ",;"\n[identifiers.system_id]\nkind = "personal"\n',
 }
+CASES = [
+    ("default", {"a.csv": A, "b.csv": B}),
+    ("split_no_source_key", {"a.csv": A, "b.csv": B}),
+    ("default", {"c.csv": C}),
+    ("split_no_source_key", {"c.csv": C}),
+]
 
 
 def reference_vals(db: Database, sources: list[Source], config: Config) -> list[tuple[object, ...]]:
@@ -97,10 +107,10 @@ def reference_vals(db: Database, sources: list[Source], config: Config) -> list[
     )
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_vals_and_recs_match_their_definitions(tmp_path: Path, name: str) -> None:
-    (tmp_path / "a.csv").write_text(A, encoding="utf-8")
-    (tmp_path / "b.csv").write_text(B, encoding="utf-8")
+@pytest.mark.parametrize(("name", "files"), CASES)
+def test_vals_and_recs_match_their_definitions(tmp_path: Path, name: str, files: dict[str, str]) -> None:
+    for file, text in files.items():
+        (tmp_path / file).write_text(text, encoding="utf-8")
     config_path = None
     if CONFIGS[name]:
         config_path = tmp_path / "idmerge.toml"
@@ -108,7 +118,7 @@ def test_vals_and_recs_match_their_definitions(tmp_path: Path, name: str) -> Non
     config = load_config(config_path)
     db = Database()
     try:
-        sources = load_sources(db, [tmp_path / "a.csv", tmp_path / "b.csv"], config, LoadOptions(), tmp_path)
+        sources = load_sources(db, [tmp_path / f for f in files], config, LoadOptions(), tmp_path)
         unreadable = build_records(db, sources)
         build_values(db, sources, config)
         columns = db.rows("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'vals'")
@@ -122,6 +132,10 @@ def test_vals_and_recs_match_their_definitions(tmp_path: Path, name: str) -> Non
             ("national", "VARCHAR"),
         ]
         assert db.rows("SELECT * FROM vals ORDER BY ALL") == reference_vals(db, sources, config)
+        recs = db.rows("SELECT recency, survival FROM recs ORDER BY rec")
+        assert [r for r, _ in recs] == [s for _, s in recs]
+        if "a.csv" not in files:
+            return
         # Sanity of the fixture: it holds the shapes the shortcut must not take.
         several = db.rows("SELECT count(*) FROM vals WHERE rec < 100 AND ident = 'email' GROUP BY rec")
         assert max(n for (n,) in several) >= 2
@@ -134,8 +148,6 @@ def test_vals_and_recs_match_their_definitions(tmp_path: Path, name: str) -> Non
                 f"SELECT count(*) FROM {q(source.table)} WHERE nullif(trim({col}), '') IS NOT NULL AND {parsed} IS NULL"
             )
         assert unreadable == expected == 2  # "03.01.2024" (the column's format is ISO) and "not a date"
-        recs = db.rows("SELECT recency, survival FROM recs ORDER BY rec")
-        assert [r for r, _ in recs] == [s for _, s in recs]
     finally:
         db.close()
 
