@@ -198,10 +198,8 @@ def build_values(db: Database, sources: list[Source], config: Config) -> Normali
     _normalise_emails(db, _cells_of(cells, {"email"}), config.gmail_rules)
     region, inferred, without_region = _normalise_phones(db, _cells_of(cells, {"phone"}), config.region)
     rest = {c.ident for c in cells} - {"email", "phone"}
-    configured = {i.name for i in config.identifiers if i.kind == "source_key"}
-    # With no identifier of kind source_key configured every other value is
-    # prefixed (as the SQL this replaced did: it tested ``ident NOT IN (NULL)``).
-    source_keys = rest & configured if configured else rest
+    # Only values of an identifier of kind source_key are per file (prefixed with the file's name).
+    source_keys = rest & {i.name for i in config.identifiers if i.kind == "source_key"}
     names = "[" + ", ".join(lit(s.name) for s in sources) + "]"
     selects = []
     for several in (False, True):

@@ -79,7 +79,9 @@ def reference_vals(db: Database, sources: list[Source], config: Config) -> list[
             else:
                 value = col
             parts.append(f"SELECT rec, {lit(role)} AS ident, {position} AS col, {value} AS raw FROM {q(source.table)}")
-    in_list = ", ".join(lit(i.name) for i in config.identifiers if i.kind == "source_key") or "NULL"
+    in_list = ", ".join(lit(i.name) for i in config.identifiers if i.kind == "source_key")
+    # Only source-key values are prefixed (none when no identifier is of kind source_key).
+    per_file = f"ident IN ({in_list})" if in_list else "false"
     names = "[" + ", ".join(lit(s.name) for s in sources) + "]"
     return db.rows(
         f"""WITH vals_raw AS (
@@ -98,7 +100,7 @@ def reference_vals(db: Database, sources: list[Source], config: Config) -> list[
             FROM vals_raw v LEFT JOIN phone_norm p ON p.clean = v.clean WHERE v.ident = 'phone'
             UNION ALL
             SELECT rec, ident, col, raw,
-                CASE WHEN ident NOT IN ({in_list}) OR regexp_matches(raw, {lit(PREFIXED_SOURCE_KEY)}) THEN raw
+                CASE WHEN NOT {per_file} OR regexp_matches(raw, {lit(PREFIXED_SOURCE_KEY)}) THEN raw
                      ELSE {names}[(rec // {FILE_STRIDE}) + 1] || ':' || raw END,
                 true, NULL
             FROM vals_raw WHERE ident NOT IN ('email', 'phone')

@@ -332,3 +332,18 @@ def test_link_made_possible_by_a_later_step_is_made_so_a_rerun_merges_nothing(tm
     assert [(f["kind"], f["value"]) for f in result.findings] == [("conflict", "+380671234567")]
     second = resolve_files(tmp_path, [result.out / "contacts.csv"], out_name="out2")
     assert len(second.contacts) == 2
+
+
+def test_without_a_source_key_identifier_keys_and_devices_link_across_files(tmp_path: Path) -> None:
+    # A config that makes system_id personal leaves no identifier of kind
+    # source_key: then nothing is read as a per-file value, and an external id
+    # or a cookie in two files is one value.
+    config = tmp_path / "idmerge.toml"
+    config.write_text('[identifiers.system_id]\nkind = "personal"\n', encoding="utf-8")
+    a = write_csv(tmp_path / "a.csv", [{"external_id": "E1"}, {"email": "x@y.com", "cookie": "c1"}])
+    b = write_csv(tmp_path / "b.csv", [{"external_id": "E1", "email": "e@y.com"}, {"cookie": "c1"}])
+    result = resolve_files(tmp_path, [a, b], config=config)
+    assert result.contact_of(1, "a.csv") == result.contact_of(1, "b.csv")
+    assert result.contact_of(2, "a.csv") == result.contact_of(2, "b.csv")
+    assert result.contact_of(1, "a.csv") != result.contact_of(2, "a.csv")
+    assert {c["external_id"] for c in result.contacts} == {"E1", ""}
