@@ -35,15 +35,15 @@ from matchers.target import import_layout, write_import
 from matchers.write import Format, check_output_dir, write_outputs
 
 STAGES = ("load", "normalise", "screen", "link", "contacts", "report", "write")
-#: Each stage's share of a run's time, measured by bench/run.py at 1M records; ETAs are estimated from it.
+#: Each stage's share of a run's time, measured by bench/run.py at 1M and 4.5M records; ETAs are estimated from it.
 STAGE_WEIGHTS = {
-    "load": 0.03,
-    "normalise": 0.12,
-    "screen": 0.05,
-    "link": 0.23,
-    "contacts": 0.30,
-    "report": 0.13,
-    "write": 0.14,
+    "load": 0.07,
+    "normalise": 0.09,
+    "screen": 0.08,
+    "link": 0.20,
+    "contacts": 0.33,
+    "report": 0.06,
+    "write": 0.17,
 }
 
 

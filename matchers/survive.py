@@ -171,15 +171,26 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
     source_keys = [n for n, k in kinds.items() if k == "source_key"]
     sk_list = ", ".join(lit(n) for n in source_keys) or "NULL"
     # Every distinct value of a contact, moved-away values excepted (they went with the owner).
+    # Most values are on one record of their contact and are taken as they are; only
+    # the values several records of one contact carry (found on numbers alone) are
+    # grouped, so the grouping never holds the strings of every value.
     db.run(
-        """CREATE OR REPLACE TABLE cvals_all AS
-        SELECT g.gid, any_value(v.iid) AS iid, any_value(v.ident) AS ident, any_value(v.norm) AS norm,
-               arg_max(v.raw, r.survival) AS raw, bool_or(v.valid) AS valid, bool_or(v.status = 'ok') AS usable,
-               max(r.survival) AS newest
-        FROM vals v JOIN grp g USING (rec) JOIN recs r USING (rec)
-        ANTI JOIN moved_vals m ON m.rec = v.rec AND m.vid = v.vid
+        """CREATE OR REPLACE TEMP TABLE cdup AS
+        SELECT g.gid, v.vid FROM vals v JOIN grp g USING (rec) GROUP BY g.gid, v.vid HAVING count(*) > 1"""
+    )
+    values = """FROM vals v JOIN grp g USING (rec) JOIN recs r USING (rec)
+        ANTI JOIN moved_vals m ON m.rec = v.rec AND m.vid = v.vid"""
+    db.run(
+        f"""CREATE OR REPLACE TABLE cvals_all AS
+        SELECT g.gid, v.iid, v.ident, v.norm, v.raw, v.valid, v.status = 'ok' AS usable, r.survival AS newest
+        {values} ANTI JOIN cdup d ON d.gid = g.gid AND d.vid = v.vid
+        UNION ALL
+        SELECT g.gid, any_value(v.iid), any_value(v.ident), any_value(v.norm), arg_max(v.raw, r.survival),
+               bool_or(v.valid), bool_or(v.status = 'ok'), max(r.survival)
+        {values} SEMI JOIN cdup d ON d.gid = g.gid AND d.vid = v.vid
         GROUP BY g.gid, v.vid"""
     )
+    db.run("DROP TABLE cdup")
     # The primary value is the newest usable one (ties by value, so the choice is
     # total); the others follow newest first. Most contacts hold one value of an
     # identifier, which needs no ordering at all.
