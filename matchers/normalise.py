@@ -268,19 +268,10 @@ def _cells(sources: list[Source]) -> list[_Cells]:
         for position, role in source.roles.items():
             if role == UPDATED_AT:
                 continue
-            col = q(source.column(position))
-            separators = source.split.get(position, "")
-            if column_names.is_other(source.headers[position]):
-                separators += OTHER_SEPARATOR
-            if separators:
-                pattern = "[" + "".join("\\" + c if c in "\\]^-[" else c for c in dict.fromkeys(separators)) + "]"
-                value = f"unnest(string_split_regex({col}, {lit(pattern)}))"
+            sql, split = cell_values(source, position)
+            if split:
                 several.add(role)
-            else:
-                value = col
-            columns.setdefault(role, []).append(
-                f"SELECT rec, {lit(role)} AS ident, {position} AS col, {value} AS raw FROM {q(source.table)}"
-            )
+            columns.setdefault(role, []).append(sql)
         for role, selects in columns.items():
             if len(selects) == 1 and role not in several:
                 trimmed = f"SELECT rec, ident, col, {trim_sql('raw')} AS raw FROM ({selects[0]})"
@@ -290,6 +281,21 @@ def _cells(sources: list[Source]) -> list[_Cells]:
                     WHERE trim(raw) <> '' GROUP BY rec, ident, trim(raw)"""
             cells.append(_Cells(role, sql, len(selects) > 1 or role in several))
     return cells
+
+
+def cell_values(source: Source, position: int) -> tuple[str, bool]:
+    """``SELECT rec, ident, col, raw`` of one identifier column, one row per value as written
+    (a cell holding a list gives one row per item), and whether the column holds lists."""
+    col = q(source.column(position))
+    separators = source.split.get(position, "")
+    if column_names.is_other(source.headers[position]):
+        separators += OTHER_SEPARATOR
+    value = col
+    if separators:
+        pattern = "[" + "".join("\\" + c if c in "\\]^-[" else c for c in dict.fromkeys(separators)) + "]"
+        value = f"unnest(string_split_regex({col}, {lit(pattern)}))"
+    ident = lit(source.roles[position])
+    return f"SELECT rec, {ident} AS ident, {position} AS col, {value} AS raw FROM {q(source.table)}", bool(separators)
 
 
 def trim_sql(expr: str) -> str:

@@ -14,10 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matchers import columns as column_names
 from matchers.config import Config, load_config
 from matchers.db import Database, lit, q
-from matchers.identifiers import OTHER_SEPARATOR, UPDATED_AT
+from matchers.identifiers import UPDATED_AT
 from matchers.load import FILE_STRIDE, LoadOptions, Source, load_sources
 from matchers.normalise import (
     DATE_FORMATS,
@@ -26,6 +25,7 @@ from matchers.normalise import (
     _date_expr,
     build_records,
     build_values,
+    cell_values,
     date_literals_sql,
     phone_clean_sql,
     trim_sql,
@@ -67,18 +67,8 @@ def reference_vals(db: Database, sources: list[Source], config: Config) -> list[
     parts = []
     for source in sources:
         for position, role in source.roles.items():
-            if role == UPDATED_AT:
-                continue
-            col = q(source.column(position))
-            separators = source.split.get(position, "")
-            if column_names.is_other(source.headers[position]):
-                separators += OTHER_SEPARATOR
-            if separators:
-                pattern = "[" + "".join("\\" + c if c in "\\]^-[" else c for c in dict.fromkeys(separators)) + "]"
-                value = f"unnest(string_split_regex({col}, {lit(pattern)}))"
-            else:
-                value = col
-            parts.append(f"SELECT rec, {lit(role)} AS ident, {position} AS col, {value} AS raw FROM {q(source.table)}")
+            if role != UPDATED_AT:
+                parts.append(cell_values(source, position)[0])
     in_list = ", ".join(lit(i.name) for i in config.identifiers if i.kind == "source_key")
     # Only source-key values are prefixed (none when no identifier is of kind source_key).
     per_file = f"ident IN ({in_list})" if in_list else "false"
