@@ -72,6 +72,11 @@ def iid(config: Config, name: str) -> int:
     return config.names.index(name)
 
 
+def key_iid(config: Config) -> int | None:
+    """The key identifier's number, if there is a key."""
+    return iid(config, config.key) if config.key else None
+
+
 def failing_candidates(db: Database, key: int | None, *, strict_key: bool) -> None:
     """Test every candidate merge in ``cand(cid, gid)``; write the refused ones.
 

@@ -85,7 +85,7 @@ def link_keys(db: Database, config: Config) -> int:
 
 def link_identifier(db: Database, config: Config, name: str) -> int:
     """One personal or source-key step; returns how many groups it merged away."""
-    key = graph.iid(config, config.key) if config.key else None
+    key = graph.key_iid(config)
     db.run(
         """CREATE OR REPLACE TABLE edges AS
         WITH e AS (SELECT DISTINCT g.gid, s.vid FROM sv s JOIN grp g USING (rec) WHERE s.iid = ?)

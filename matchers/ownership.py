@@ -85,8 +85,7 @@ def own_identifier(db: Database, config: Config, name: str) -> int:
         """CREATE OR REPLACE TABLE cand AS
         SELECT comp AS cid, gid FROM comp_g JOIN owners USING (comp) WHERE identified <= 1"""
     )
-    key = graph.iid(config, config.key) if config.key else None
-    graph.failing_candidates(db, key, strict_key=False)
+    graph.failing_candidates(db, graph.key_iid(config), strict_key=False)
     graph.note(db, "SELECT 'limit', c.vid FROM comp_v c JOIN verdict v ON c.comp = v.cid")
     db.run(
         """CREATE OR REPLACE TABLE passing AS

@@ -180,7 +180,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     graph.prepare(db, config)
     merges = link_all(db, config)
     stage("contacts")
-    assign_contacts(db, config, sources)
+    assign_contacts(db, sources)
     merge_consent(db)
     build_contacts(db, config, sources, layout(config, sources))
     _drop_working_tables(db, sources)

@@ -6,8 +6,8 @@ number for the value (a hash of identifier and normalised value, checked for
 clashes, see :func:`number_values`); and ``status``: ``ok``, ``blocked``
 (placeholder or known junk), ``invalid`` (failed email/phone validation) or
 ``over_shared`` (carried by records with more distinct key values than the
-configured number). Blocked
-wins over invalid, so ``a@b.test`` reads as junk, not as a typo. All SQL.
+configured number). Blocked wins over invalid, so ``a@b.test`` reads as junk,
+not as a typo. All SQL.
 """
 
 from __future__ import annotations
@@ -155,8 +155,9 @@ def number_values(db: Database, *, exact: bool = False) -> None:
     number is 64 bits of an MD5 (:data:`VALUE_NUMBER`): in a run with a million
     distinct values, two of them share a number about once in 40 million runs.
     A second, independent hash checks for that; the values of a number that
-    holds two get new numbers from a range no other value uses. ``exact`` numbers every value by
-    sorting them instead (slower; the tests compare the two).
+    holds two get new numbers from a range no other value uses. ``exact``
+    numbers every value by sorting them instead (slower; the tests compare the
+    two).
     """
     if not exact:
         db.run(

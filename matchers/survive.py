@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyarrow as pa
-
 from matchers import graph
 from matchers.config import Config
 from matchers.db import Database, lit, q
@@ -40,17 +38,10 @@ class Layout:
     channels: list[str] = field(default_factory=list)
 
 
-def assign_contacts(db: Database, config: Config, sources: list[Source]) -> None:
+def assign_contacts(db: Database, sources: list[Source]) -> None:
     """``contact(gid, contact_id)`` and ``membership(rec, contact_id, matched_by)``."""
-    db.table_from_arrow(
-        "prio",
-        pa.table(
-            {
-                "ident": pa.array(config.names, pa.string()),
-                "prio": pa.array(range(len(config.names)), pa.int64()),
-            }
-        ),
-    )
+    # Identifier priorities for the links view, which is read after the working tables are gone.
+    db.run("CREATE OR REPLACE TABLE prio AS SELECT ident, iid::BIGINT AS prio FROM limits")
     # A contact is named after its highest-priority value no other contact
     # holds. A value only one record carries is such a value already; of the
     # shared ones, those held by one group.
