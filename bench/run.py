@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""Benchmark idmerge against generated data, a DuckDB floor and a plain connected-components dedupe.
+"""Benchmark idmerge against generated data, a DuckDB floor, a plain connected-components dedupe and Splink.
 
     python bench/run.py --sizes 100000,1000000 --formats csv,parquet --json results.json
 
 For every size and format: generate data (bench/generate.py; into a temporary
 folder, or reused from --data DIR), run ``idmerge run <files> --out <tmp>/out
 --force --quiet`` as a child process and measure its wall time and peak RSS, score
-its membership file against the truth (bench/score.py), and time the two
-references of bench/reference.py on the same files.  Prints a table; --json
-writes every figure.  See bench/README.md for what each figure means.
+its membership file against the truth (bench/score.py), and time the
+references of bench/reference.py on the same files (Splink's only when it is
+installed: pip install '.[bench]').  Prints a table; --json writes every
+figure.  See bench/README.md for what each figure means.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -184,10 +187,27 @@ def bench_one(size: int, fmt: str, args, data_root: Path, work_root: Path, idmer
         else:
             row["cc_error"] = m.get("error")
         shutil.rmtree(work / "cc", ignore_errors=True)
+    if args.splink:
+        m = measure([*ref, "splink", *files, "--out", str(work / "splink")], work, "splink", args.timeout)
+        if m.get("rc") == 0:
+            inner = _last_json_line(Path(m["log"]))
+            row.update({"splink_s": _r(m["wall_s"]), "splink_rss_mb": _r(m["peak_rss_mb"], 1),
+                        "splink_link_s": inner.get("link_s"), "splink_cluster_s": inner.get("cluster_s"),
+                        "splink_pairs": inner.get("pairs")})
+            s = scoring.score(work / "splink" / "membership.parquet", data / "truth.csv")
+            row.update({"splink_precision": s["precision"], "splink_recall": s["recall"], "splink_f1": s["f1"]})
+        elif m.get("rc") == 3:
+            row["splink_skipped"] = "splink is not installed"
+        else:
+            row["splink_error"] = m.get("error")
+            log(f"  splink reference failed (rc {m.get('rc')}):\n" + _indent(m.get("error") or ""))
+        shutil.rmtree(work / "splink", ignore_errors=True)
     if row.get("wall_s") and row.get("floor_s"):
         row["ratio_to_floor"] = round(row["wall_s"] / row["floor_s"], 2)
     if row.get("wall_s") and row.get("cc_s"):
         row["ratio_to_cc"] = round(row["wall_s"] / row["cc_s"], 2)
+    if row.get("wall_s") and row.get("splink_s"):
+        row["ratio_to_splink"] = round(row["wall_s"] / row["splink_s"], 2)
     return row
 
 
@@ -207,9 +227,11 @@ def table(rows: list[dict]) -> str:
     cols = [("size", "records", "{:,}"), ("format", "fmt", "{}"), ("wall_s", "wall s", "{:.2f}"),
             ("records_per_s", "rec/s", "{:,}"), ("peak_rss_mb", "peak MB", "{:,.0f}"),
             ("floor_s", "floor s", "{:.2f}"), ("cc_s", "cc s", "{:.2f}"),
+            ("splink_s", "splink s", "{:.2f}"), ("splink_rss_mb", "splink MB", "{:,.0f}"),
             ("ratio_to_floor", "x floor", "{:.1f}"), ("ratio_to_cc", "x cc", "{:.1f}"),
+            ("ratio_to_splink", "x splink", "{:.1f}"),
             ("precision", "precision", "{:.4f}"), ("recall", "recall", "{:.4f}"), ("f1", "F1", "{:.4f}"),
-            ("cc_f1", "cc F1", "{:.4f}")]
+            ("cc_f1", "cc F1", "{:.4f}"), ("splink_f1", "splink F1", "{:.4f}")]
     head = [c[1] for c in cols]
     body = []
     for r in rows:
@@ -235,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-idmerge", action="store_true", help="only the references")
     ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--no-cc", action="store_true")
+    ap.add_argument("--no-splink", action="store_true", help="skip the Splink reference even when it is installed")
     ap.add_argument("--timeout", type=float, help="seconds per child process")
     ap.add_argument("--keep-output", action="store_true", help="keep idmerge's --out folder")
     ap.add_argument("--quiet", action="store_true")
@@ -261,6 +284,12 @@ def main(argv: list[str] | None = None) -> int:
                   "       Install the project (pip install -e .) or pass --idmerge 'CMD'; running the\n"
                   "       references only.  Use --skip-idmerge to silence this.", file=sys.stderr)
 
+    # reference.py runs under this same interpreter, so this is the Splink it would import
+    args.splink = not args.no_splink and importlib.util.find_spec("splink") is not None
+    if not args.no_splink and not args.splink:
+        log(f"note: splink is not installed for {sys.executable}: skipping the Splink reference "
+            "(pip install '.[bench]' to add it, --no-splink to silence this)")
+
     tmp_root = Path(tempfile.mkdtemp(prefix="idmerge-bench-"))
     data_root = Path(args.data) if args.data else tmp_root / "data"
     work_root = Path(args.work) if args.work else tmp_root / "work"
@@ -283,10 +312,17 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if any("error" in r for r in rows) else 0
 
 
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def _write_json(path: str, rows: list[dict], idmerge: list[str] | None) -> None:
     doc = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "duckdb": duckdb.__version__},
+                    "duckdb": duckdb.__version__, "splink": _version("splink")},
         "idmerge": idmerge,
         "results": rows,
     }
