@@ -227,6 +227,7 @@ WORKING_TABLES = (
     "owners",
     "key_recs",
     "cid_vals",
+    "rg",
     "cdata",
     "cstatus",
     "identified",

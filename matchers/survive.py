@@ -158,68 +158,16 @@ def _data_headers(source: Source, reserved: set[str]) -> dict[int, str]:
 
 def build_contacts(db: Database, config: Config, sources: list[Source], lay: Layout) -> None:
     """``contacts``: one merged row per contact, ordered by ``contact_id``."""
-    kinds = {i.name: i.kind for i in config.identifiers}
-    source_keys = [n for n, k in kinds.items() if k == "source_key"]
-    sk_list = ", ".join(lit(n) for n in source_keys) or "NULL"
-    # Every distinct value of a contact, moved-away values excepted (they went with the owner).
-    # Most values are on one record of their contact and are taken as they are; only
-    # the values several records of one contact carry (found on numbers alone) are
-    # grouped, so the grouping never holds the strings of every value.
+    # Each record's contact and survival rank, and whether the contact has other records.
     db.run(
-        """CREATE OR REPLACE TEMP TABLE cdup AS
-        SELECT g.gid, v.vid FROM vals v JOIN grp g USING (rec) GROUP BY g.gid, v.vid HAVING count(*) > 1"""
+        """CREATE OR REPLACE TABLE rg AS
+        SELECT g.rec, g.gid, r.survival, r.updated_at, count(*) OVER (PARTITION BY g.gid) > 1 AS multi
+        FROM grp g JOIN recs r USING (rec)"""
     )
-    values = """FROM vals v JOIN grp g USING (rec) JOIN recs r USING (rec)
-        ANTI JOIN moved_vals m ON m.rec = v.rec AND m.vid = v.vid"""
-    db.run(
-        f"""CREATE OR REPLACE TABLE cvals_all AS
-        SELECT g.gid, v.iid, v.ident, v.norm, v.raw, v.valid, v.status = 'ok' AS usable, r.survival AS newest
-        {values} ANTI JOIN cdup d ON d.gid = g.gid AND d.vid = v.vid
-        UNION ALL
-        SELECT g.gid, any_value(v.iid), any_value(v.ident), any_value(v.norm), arg_max(v.raw, r.survival),
-               bool_or(v.valid), bool_or(v.status = 'ok'), max(r.survival)
-        {values} SEMI JOIN cdup d ON d.gid = g.gid AND d.vid = v.vid
-        GROUP BY g.gid, v.vid"""
-    )
-    db.run("DROP TABLE cdup")
-    # The primary value is the newest usable one (ties by value, so the choice is
-    # total); the others follow newest first. Most contacts hold one value of an
-    # identifier, which needs no ordering at all.
-    db.run(
-        f"""CREATE OR REPLACE TABLE cvals AS
-        WITH several AS (SELECT gid, iid FROM cvals_all GROUP BY gid, iid HAVING count(*) > 1),
-        w AS (
-            SELECT a.gid, a.iid, a.ident, a.norm, a.newest, a.usable,
-                CASE
-                    WHEN a.ident = 'phone' AND a.valid AND NOT starts_with(a.raw, '+') THEN a.norm
-                    WHEN a.ident IN ({sk_list}) AND a.usable THEN a.norm
-                    ELSE a.raw
-                END AS out,
-                s.gid IS NOT NULL AS several
-            FROM cvals_all a LEFT JOIN several s ON s.gid = a.gid AND s.iid = a.iid
-        ),
-        ranked AS (
-            SELECT *, usable AND row_number() OVER (
-                PARTITION BY gid, iid ORDER BY usable DESC, newest DESC, norm DESC) = 1 AS is_primary
-            FROM w WHERE several
-        )
-        SELECT gid, ident, CASE WHEN usable THEN out END AS primary_out, CASE WHEN usable THEN norm END AS primary_norm,
-               CASE WHEN NOT usable THEN out END AS others
-        FROM w WHERE NOT several
-        UNION ALL
-        SELECT gid, ident, max(out) FILTER (WHERE is_primary), max(norm) FILTER (WHERE is_primary),
-               string_agg(out, {lit(OTHER_SEPARATOR)} ORDER BY newest DESC, norm DESC) FILTER (WHERE NOT is_primary)
-        FROM ranked GROUP BY gid, ident"""
-    )
-    db.run("DROP TABLE cvals_all")
-    pivots = []
-    for name in lay.identifiers:
-        pivots.append(f"max(primary_out) FILTER (WHERE ident = {lit(name)}) AS {q(name)}")
-        pivots.append(f"max(others) FILTER (WHERE ident = {lit(name)}) AS {q(name + OTHER_SUFFIX)}")
-    db.run(
-        f"""CREATE OR REPLACE TABLE cid_vals AS
-        SELECT gid{"".join(", " + p for p in pivots)} FROM cvals GROUP BY gid"""
-    )
+    db.run(f"CREATE OR REPLACE TABLE cid_vals AS {_identifier_columns(config, lay)}")
+    # The import layouts write the primary phone normalised.
+    phone = q(PRIMARY_PHONE) if "phone" in lay.identifiers else "NULL::VARCHAR"
+    db.run(f"CREATE OR REPLACE TABLE primary_phone AS SELECT gid, {phone} AS norm FROM cid_vals")
     # Name fields and the other columns, union over sources by output name.
     parts = []
     for source in sources:
@@ -234,8 +182,8 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
     updated = f", strftime(max(r.updated_at), '%Y-%m-%d %H:%M:%S') AS {q(UPDATED_AT)}" if lay.has_updated_at else ""
     db.run(
         f"""CREATE OR REPLACE TABLE cdata AS
-        SELECT g.gid{updated}{survivors}
-        FROM data d JOIN grp g USING (rec) JOIN recs r USING (rec) GROUP BY g.gid"""
+        SELECT r.gid{updated}{survivors}
+        FROM data d JOIN rg r USING (rec) GROUP BY r.gid"""
     )
     statuses = "".join(
         f", max(status) FILTER (WHERE channel = {lit(c)}) AS {q(status_column(c))}" for c in lay.channels
@@ -254,3 +202,67 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
         FROM contact c LEFT JOIN cid_vals i USING (gid) LEFT JOIN cdata d USING (gid) LEFT JOIN cstatus s USING (gid)
         ORDER BY c.{CONTACT_ID}"""
     )
+
+
+#: The column of ``cid_vals`` (never written) with the primary phone normalised.
+PRIMARY_PHONE = "__primary_phone_norm"
+
+
+def _identifier_columns(config: Config, lay: Layout) -> str:
+    """The query of ``cid_vals``: per contact, each identifier's primary value and its others.
+
+    Every distinct value of a contact counts, moved-away values excepted (they
+    went with their owner). A value is written as the newest record wrote it
+    (phones and source keys normalised). The primary value is the newest
+    usable one (ties by value, so the choice is total); the others follow
+    newest first. Records alone in their contact need no grouping, and only
+    identifiers a contact holds several values of need ranking, so most rows
+    pass straight through; the columns are picked from one list per contact.
+    """
+    values = """FROM vals v JOIN rg g USING (rec)
+        ANTI JOIN moved_vals m ON m.rec = v.rec AND m.vid = v.vid"""
+    keys = ", ".join(str(graph.iid(config, i.name)) for i in config.identifiers if i.kind == "source_key") or "NULL"
+    phone = graph.iid(config, "phone") if "phone" in lay.identifiers else -1
+    columns = "".join(
+        f", p[list_position(i, {graph.iid(config, name)})] AS {q(name)}"
+        f", o[list_position(i, {graph.iid(config, name)})] AS {q(name + OTHER_SUFFIX)}"
+        for name in lay.identifiers
+    )
+    if phone >= 0:
+        columns += f", n[list_position(i, {phone})] AS {q(PRIMARY_PHONE)}"
+    return f"""WITH a AS (
+            SELECT g.gid, v.iid, v.norm, v.raw, v.valid, v.status = 'ok' AS usable, g.survival AS newest
+            {values} WHERE NOT g.multi
+            UNION ALL
+            SELECT g.gid, any_value(v.iid), any_value(v.norm), arg_max(v.raw, g.survival),
+                   bool_or(v.valid), bool_or(v.status = 'ok'), max(g.survival)
+            {values} WHERE g.multi
+            GROUP BY g.gid, v.vid
+        ),
+        several AS (SELECT gid, iid FROM a GROUP BY gid, iid HAVING count(*) > 1),
+        w AS (
+            SELECT a.gid, a.iid AS i, a.norm, a.newest, a.usable,
+                CASE
+                    WHEN a.iid = {phone} AND a.valid AND NOT starts_with(a.raw, '+') THEN a.norm
+                    WHEN a.iid IN ({keys}) AND a.usable THEN a.norm
+                    ELSE a.raw
+                END AS out,
+                s.gid IS NOT NULL AS several
+            FROM a LEFT JOIN several s ON s.gid = a.gid AND s.iid = a.iid
+        ),
+        ranked AS (
+            SELECT *, usable AND row_number() OVER (
+                PARTITION BY gid, i ORDER BY usable DESC, newest DESC, norm DESC) = 1 AS is_primary
+            FROM w WHERE several
+        ),
+        cv AS (
+            SELECT gid, i, CASE WHEN usable THEN out END AS p, CASE WHEN usable AND i = {phone} THEN norm END AS n,
+                   CASE WHEN NOT usable THEN out END AS o
+            FROM w WHERE NOT several
+            UNION ALL
+            SELECT gid, i, max(out) FILTER (WHERE is_primary), max(norm) FILTER (WHERE is_primary AND i = {phone}),
+                   string_agg(out, {lit(OTHER_SEPARATOR)} ORDER BY newest DESC, norm DESC) FILTER (WHERE NOT is_primary)
+            FROM ranked GROUP BY gid, i
+        )
+        SELECT gid{columns}
+        FROM (SELECT gid, list(i) AS i, list(p) AS p, list(o) AS o, list(n) AS n FROM cv GROUP BY gid)"""

@@ -99,8 +99,8 @@ def write_import(resolution: Resolution, writer: AtomicWriter, split_bytes: int 
     select += [f"c.{q(c)}" for c in columns if c not in own and c not in taken]
     importable = " OR ".join(f"c.{q(i)} IS NOT NULL" for i in carried) or "false"
     phones = (
-        f"LEFT JOIN (SELECT k.{CONTACT_ID}, v.primary_norm AS norm FROM cvals v JOIN contact k USING (gid) "
-        f"WHERE v.ident = 'phone') pn USING ({CONTACT_ID})"
+        f"LEFT JOIN (SELECT k.{CONTACT_ID}, p.norm FROM primary_phone p JOIN contact k USING (gid)) pn "
+        f"USING ({CONTACT_ID})"
         if "phone" in columns
         else ""
     )
