@@ -10,8 +10,9 @@ integers instead of strings. Tables these functions read and write:
 - ``uv(rec, iid, vid)``: usable values (status ``ok``, not moved away);
 - ``sv(rec, iid, vid, recency)``: the rows of ``uv`` whose value two or more
   records carry, the only values that can link anything;
-- ``lone(rec, iid, n)``: how many values of an identifier a record carries
-  that no other record carries (they count towards limits, never link);
+- ``lone_vals(rec, iid, vid)``: the rest of ``uv``, values no other record
+  carries (they count towards limits, never link; moving values leaves them be);
+- ``lone(rec, iid, n)``: how many of them a record carries, per identifier;
 - ``grp(rec, gid)``: the group each record is in; ``gid`` is always the
   smallest ``rec`` of the group, so it is also a member record;
 - ``notes(kind, ident, norm)``: values reported by the linking stages;
@@ -53,10 +54,8 @@ def prepare(db: Database, config: Config) -> None:
         FROM uv u JOIN holders h USING (vid) JOIN recs r USING (rec)
         WHERE h.n > 1 ORDER BY u.iid, u.vid"""
     )
-    db.run(
-        """CREATE OR REPLACE TABLE lone AS
-        SELECT rec, iid, count(*) AS n FROM uv ANTI JOIN sv USING (vid) GROUP BY rec, iid"""
-    )
+    db.run("CREATE OR REPLACE TABLE lone_vals AS SELECT rec, iid, vid FROM uv ANTI JOIN sv USING (vid)")
+    db.run("CREATE OR REPLACE TABLE lone AS SELECT rec, iid, count(*) AS n FROM lone_vals GROUP BY rec, iid")
     db.run("CREATE OR REPLACE TABLE grp AS SELECT rec, rec AS gid FROM recs")
     db.run("CREATE OR REPLACE TABLE notes (kind VARCHAR, ident VARCHAR, norm VARCHAR)")
     db.run("CREATE OR REPLACE TABLE moved_vals (rec BIGINT, ident VARCHAR, norm VARCHAR, vid UBIGINT)")

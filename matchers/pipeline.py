@@ -206,6 +206,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
 WORKING_TABLES = (
     "sv",
     "lone",
+    "lone_vals",
     "moved",
     "limits",
     "anchors",

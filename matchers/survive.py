@@ -52,7 +52,7 @@ def assign_contacts(db: Database, sources: list[Source]) -> None:
             SELECT gid, iid, vid FROM shared
             WHERE vid IN (SELECT vid FROM shared GROUP BY vid HAVING count(*) = 1)
             UNION ALL
-            SELECT g.gid, u.iid, u.vid FROM uv u ANTI JOIN sv s USING (vid) JOIN grp g USING (rec)
+            SELECT g.gid, u.iid, u.vid FROM lone_vals u JOIN grp g USING (rec)
         ),
         best AS (SELECT gid, vid FROM own QUALIFY iid = min(iid) OVER (PARTITION BY gid))
         SELECT b.gid, arg_min(d.ident || chr(31) || d.norm, d.norm) AS anchor
@@ -175,15 +175,21 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
         cols = "".join(f", {q(source.column(p))} AS {q(name)}" for p, name in named.items())
         parts.append(f"SELECT rec{cols} FROM {q(source.table)}")
     db.run("CREATE OR REPLACE VIEW data AS " + " UNION ALL BY NAME ".join(parts))
+    # A record alone in its contact is the merged row already; only the others are grouped.
+    columns = [*lay.fields, *lay.data_columns]
+    alone = "".join(f", CASE WHEN nullif(trim(d.{q(c)}), '') IS NOT NULL THEN d.{q(c)} END AS {q(c)}" for c in columns)
     survivors = "".join(
         f", arg_max(d.{q(c)}, r.survival) FILTER (WHERE nullif(trim(d.{q(c)}), '') IS NOT NULL) AS {q(c)}"
-        for c in [*lay.fields, *lay.data_columns]
+        for c in columns
     )
-    updated = f", strftime(max(r.updated_at), '%Y-%m-%d %H:%M:%S') AS {q(UPDATED_AT)}" if lay.has_updated_at else ""
+    when = "'%Y-%m-%d %H:%M:%S'"
+    updated = f", strftime(max(r.updated_at), {when}) AS {q(UPDATED_AT)}" if lay.has_updated_at else ""
+    updated_alone = f", strftime(r.updated_at, {when}) AS {q(UPDATED_AT)}" if lay.has_updated_at else ""
     db.run(
         f"""CREATE OR REPLACE TABLE cdata AS
-        SELECT r.gid{updated}{survivors}
-        FROM data d JOIN rg r USING (rec) GROUP BY r.gid"""
+        SELECT r.gid{updated_alone}{alone} FROM data d JOIN rg r USING (rec) WHERE NOT r.multi
+        UNION ALL
+        SELECT r.gid{updated}{survivors} FROM data d JOIN rg r USING (rec) WHERE r.multi GROUP BY r.gid"""
     )
     statuses = "".join(
         f", max(status) FILTER (WHERE channel = {lit(c)}) AS {q(status_column(c))}" for c in lay.channels
