@@ -164,7 +164,7 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
         SELECT g.rec, g.gid, r.survival, r.updated_at, count(*) OVER (PARTITION BY g.gid) > 1 AS multi
         FROM grp g JOIN recs r USING (rec)"""
     )
-    db.run(f"CREATE OR REPLACE TABLE cid_vals AS {_identifier_columns(config, lay)}")
+    _identifier_columns(db, config, lay)
     # The import layouts write the primary phone normalised.
     phone = q(PRIMARY_PHONE) if "phone" in lay.identifiers else "NULL::VARCHAR"
     db.run(f"CREATE OR REPLACE TABLE primary_phone AS SELECT gid, {phone} AS norm FROM cid_vals")
@@ -214,8 +214,8 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
 PRIMARY_PHONE = "__primary_phone_norm"
 
 
-def _identifier_columns(config: Config, lay: Layout) -> str:
-    """The query of ``cid_vals``: per contact, each identifier's primary value and its others.
+def _identifier_columns(db: Database, config: Config, lay: Layout) -> None:
+    """``cid_vals``: per contact, each identifier's primary value and its others.
 
     Every distinct value of a contact counts, moved-away values excepted (they
     went with their owner). A value is written as the newest record wrote it
@@ -224,6 +224,9 @@ def _identifier_columns(config: Config, lay: Layout) -> str:
     newest first. Records alone in their contact need no grouping, and only
     identifiers a contact holds several values of need ranking, so most rows
     pass straight through; the columns are picked from one list per contact.
+    Three statements, not one: the intermediate tables are smaller than what
+    one statement would hold at once (at 4.5M records, 7.7 GB against 11 GB
+    peak, and faster).
     """
     values = """FROM vals v JOIN rg g USING (rec)
         ANTI JOIN moved_vals m ON m.rec = v.rec AND m.vid = v.vid"""
@@ -236,16 +239,21 @@ def _identifier_columns(config: Config, lay: Layout) -> str:
     )
     if phone >= 0:
         columns += f", n[list_position(i, {phone})] AS {q(PRIMARY_PHONE)}"
-    return f"""WITH a AS (
+    # Each distinct value of a contact, as its newest record wrote it.
+    db.run(
+        f"""CREATE OR REPLACE TEMP TABLE cva AS
             SELECT g.gid, v.iid, v.norm, v.raw, v.valid, v.status = 'ok' AS usable, g.survival AS newest
             {values} WHERE NOT g.multi
             UNION ALL
             SELECT g.gid, any_value(v.iid), any_value(v.norm), arg_max(v.raw, g.survival),
                    bool_or(v.valid), bool_or(v.status = 'ok'), max(g.survival)
             {values} WHERE g.multi
-            GROUP BY g.gid, v.vid
-        ),
-        several AS (SELECT gid, iid FROM a GROUP BY gid, iid HAVING count(*) > 1),
+            GROUP BY g.gid, v.vid"""
+    )
+    # Per contact and identifier: the primary value (p, and n: the phone normalised) and the others (o).
+    db.run(
+        f"""CREATE OR REPLACE TEMP TABLE cv AS
+        WITH several AS (SELECT gid, iid FROM cva GROUP BY gid, iid HAVING count(*) > 1),
         w AS (
             SELECT a.gid, a.iid AS i, a.norm, a.newest, a.usable,
                 CASE
@@ -254,14 +262,14 @@ def _identifier_columns(config: Config, lay: Layout) -> str:
                     ELSE a.raw
                 END AS out,
                 s.gid IS NOT NULL AS several
-            FROM a LEFT JOIN several s ON s.gid = a.gid AND s.iid = a.iid
+            FROM cva a LEFT JOIN several s ON s.gid = a.gid AND s.iid = a.iid
         ),
         ranked AS (
             SELECT *, usable AND row_number() OVER (
                 PARTITION BY gid, i ORDER BY usable DESC, newest DESC, norm DESC) = 1 AS is_primary
             FROM w WHERE several
         ),
-        cv AS (
+        one AS (
             SELECT gid, i, CASE WHEN usable THEN out END AS p, CASE WHEN usable AND i = {phone} THEN norm END AS n,
                    CASE WHEN NOT usable THEN out END AS o
             FROM w WHERE NOT several
@@ -270,5 +278,11 @@ def _identifier_columns(config: Config, lay: Layout) -> str:
                    string_agg(out, {lit(OTHER_SEPARATOR)} ORDER BY newest DESC, norm DESC) FILTER (WHERE NOT is_primary)
             FROM ranked GROUP BY gid, i
         )
-        SELECT gid{columns}
+        SELECT * FROM one"""
+    )
+    db.run("DROP TABLE cva")
+    db.run(
+        f"""CREATE OR REPLACE TABLE cid_vals AS SELECT gid{columns}
         FROM (SELECT gid, list(i) AS i, list(p) AS p, list(o) AS o, list(n) AS n FROM cv GROUP BY gid)"""
+    )
+    db.run("DROP TABLE cv")
