@@ -182,6 +182,8 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     stage("contacts")
     assign_contacts(db, sources)
     merge_consent(db)
+    # Survivorship reads none of the linking tables: their memory serves it instead.
+    _drop_tables(db, LINKING_TABLES)
     build_contacts(db, config, sources, layout(config, sources))
     _drop_working_tables(db, sources)
     stage("report")
@@ -202,16 +204,16 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     return Resolution(db, config, sources, summary, timings, target)
 
 
-#: Tables only linking and survivorship need; dropped before the report so their memory serves the rest.
-WORKING_TABLES = (
+#: Tables only linking needs; dropped once contacts are assigned.
+LINKING_TABLES = (
     "sv",
+    "uv",
     "lone",
     "lone_vals",
     "moved",
     "limits",
     "anchors",
     "row_hash",
-    "uv",
     "edges",
     "comp_g",
     "comp_v",
@@ -227,22 +229,23 @@ WORKING_TABLES = (
     "losers",
     "owners",
     "key_recs",
-    "cid_vals",
-    "rg",
-    "cdata",
-    "cstatus",
     "identified",
     "hubs",
     "email_norm",
     "phone_norm",
-    "consent_words",
 )
+#: Tables only linking and survivorship need; dropped before the report so their memory serves the rest.
+WORKING_TABLES = (*LINKING_TABLES, "cid_vals", "rg", "cdata", "cstatus", "consent_words")
 
 
 def _drop_working_tables(db: Database, sources: list[Source]) -> None:
     """Free what the later stages do not read: the linking tables and the raw input tables."""
     db.run("DROP VIEW IF EXISTS data")
-    for name in (*WORKING_TABLES, *(s.table for s in sources)):
+    _drop_tables(db, (*WORKING_TABLES, *(s.table for s in sources)))
+
+
+def _drop_tables(db: Database, names: tuple[str, ...]) -> None:
+    for name in names:
         db.run(f"DROP TABLE IF EXISTS {q(name)}")
 
 
