@@ -30,20 +30,20 @@ from matchers.normalise import build_records, build_values
 from matchers.preset import Preset
 from matchers.report import Summary, build_findings, summarise
 from matchers.screen import screen_values
-from matchers.survive import assign_contacts, build_contacts, layout
+from matchers.survive import assign_contacts, build_contact_data, build_contacts, layout
 from matchers.target import import_layout, write_import
 from matchers.write import Format, check_output_dir, write_outputs
 
 STAGES = ("load", "normalise", "screen", "link", "contacts", "report", "write")
 #: Each stage's share of a run's time, measured by bench/run.py at 1M and 4.5M records; ETAs are estimated from it.
 STAGE_WEIGHTS = {
-    "load": 0.07,
-    "normalise": 0.09,
-    "screen": 0.08,
-    "link": 0.20,
-    "contacts": 0.33,
+    "load": 0.06,
+    "normalise": 0.08,
+    "screen": 0.15,
+    "link": 0.18,
+    "contacts": 0.29,
     "report": 0.06,
-    "write": 0.17,
+    "write": 0.18,
 }
 
 
@@ -184,8 +184,13 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     merge_consent(db)
     # Survivorship reads none of the linking tables: their memory serves it instead.
     _drop_tables(db, LINKING_TABLES)
-    build_contacts(db, config, sources, layout(config, sources))
-    _drop_working_tables(db, sources)
+    lay = layout(config, sources)
+    build_contact_data(db, sources, lay)
+    # Nothing reads the input tables after that: the rest of survivorship gets their memory.
+    db.run("DROP VIEW IF EXISTS data")
+    _drop_tables(db, tuple(s.table for s in sources))
+    build_contacts(db, config, lay)
+    _drop_tables(db, WORKING_TABLES)
     stage("report")
     build_findings(db)
     build_links(db)
@@ -238,13 +243,8 @@ LINKING_TABLES = (
 WORKING_TABLES = (*LINKING_TABLES, "cid_vals", "rg", "cdata", "cstatus", "consent_words")
 
 
-def _drop_working_tables(db: Database, sources: list[Source]) -> None:
-    """Free what the later stages do not read: the linking tables and the raw input tables."""
-    db.run("DROP VIEW IF EXISTS data")
-    _drop_tables(db, (*WORKING_TABLES, *(s.table for s in sources)))
-
-
 def _drop_tables(db: Database, names: tuple[str, ...]) -> None:
+    """Free tables the later stages do not read."""
     for name in names:
         db.run(f"DROP TABLE IF EXISTS {q(name)}")
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from matchers import graph
 from matchers.config import Config
@@ -156,18 +157,17 @@ def _data_headers(source: Source, reserved: set[str]) -> dict[int, str]:
     return names
 
 
-def build_contacts(db: Database, config: Config, sources: list[Source], lay: Layout) -> None:
-    """``contacts``: one merged row per contact, ordered by ``contact_id``."""
-    # Each record's contact and survival rank, and whether the contact has other records.
+def build_contact_data(db: Database, sources: list[Source], lay: Layout) -> None:
+    """``rg`` (each record's contact, survival rank, date, and whether the contact has
+    other records) and ``cdata``: each contact's name fields, date and other columns.
+
+    This is the last step that reads the input tables (through the ``data`` view).
+    """
     db.run(
         """CREATE OR REPLACE TABLE rg AS
         SELECT g.rec, g.gid, r.survival, r.updated_at, count(*) OVER (PARTITION BY g.gid) > 1 AS multi
         FROM grp g JOIN recs r USING (rec)"""
     )
-    _identifier_columns(db, config, lay)
-    # The import layouts write the primary phone normalised.
-    phone = q(PRIMARY_PHONE) if "phone" in lay.identifiers else "NULL::VARCHAR"
-    db.run(f"CREATE OR REPLACE TABLE primary_phone AS SELECT gid, {phone} AS norm FROM cid_vals")
     # Name fields and the other columns, union over sources by output name.
     parts = []
     for source in sources:
@@ -191,24 +191,58 @@ def build_contacts(db: Database, config: Config, sources: list[Source], lay: Lay
         UNION ALL
         SELECT r.gid{updated}{survivors} FROM data d JOIN rg r USING (rec) WHERE r.multi GROUP BY r.gid"""
     )
+
+
+def build_contacts(db: Database, config: Config, lay: Layout) -> None:
+    """``contacts``: one merged row per contact, ordered by ``contact_id`` (after :func:`build_contact_data`)."""
+    _identifier_columns(db, config, lay)
+    # The import layouts write the primary phone normalised.
+    phone = q(PRIMARY_PHONE) if "phone" in lay.identifiers else "NULL::VARCHAR"
+    db.run(f"CREATE OR REPLACE TABLE primary_phone AS SELECT gid, {phone} AS norm FROM cid_vals")
     statuses = "".join(
         f", max(status) FILTER (WHERE channel = {lit(c)}) AS {q(status_column(c))}" for c in lay.channels
     )
     db.run(f"CREATE OR REPLACE TABLE cstatus AS SELECT gid{statuses} FROM cconsent GROUP BY gid")
     ident_cols = "".join(f", i.{q(n)}, i.{q(n + OTHER_SUFFIX)}" for n in lay.identifiers)
     rest = (
-        "".join(f", d.{q(f)}" for f in lay.fields)
-        + "".join(f", s.{q(status_column(c))}" for c in lay.channels)
-        + (f", d.{q(UPDATED_AT)}" if lay.has_updated_at else "")
-        + "".join(f", d.{q(c)}" for c in lay.data_columns)
+        "".join(f", b.{q(f)}" for f in lay.fields)
+        + "".join(f", b.{q(status_column(c))}" for c in lay.channels)
+        + (f", b.{q(UPDATED_AT)}" if lay.has_updated_at else "")
+        + "".join(f", b.{q(c)}" for c in lay.data_columns)
     )
+    # One join a statement: under a memory limit DuckDB can spill one join's table,
+    # not several held at once (three joins in one statement ran out of 1 GB at 4.5M).
     db.run(
-        f"""CREATE OR REPLACE TABLE contacts AS
-        SELECT c.{CONTACT_ID}{ident_cols}{rest}
-        FROM contact c LEFT JOIN cid_vals i USING (gid) LEFT JOIN cdata d USING (gid) LEFT JOIN cstatus s USING (gid)
-        ORDER BY c.{CONTACT_ID}"""
+        f"""CREATE OR REPLACE TEMP TABLE cbase AS
+        SELECT c.{CONTACT_ID}, c.gid, d.* EXCLUDE (gid) FROM contact c LEFT JOIN cdata d USING (gid)"""
     )
+    db.run("DROP TABLE cdata")
+    if lay.channels:
+        db.run(
+            """CREATE OR REPLACE TEMP TABLE cbase AS
+            SELECT b.*, s.* EXCLUDE (gid) FROM cbase b LEFT JOIN cstatus s USING (gid)"""
+        )
+    joined = f"SELECT b.{CONTACT_ID}{ident_cols}{rest} FROM cbase b LEFT JOIN cid_vals i USING (gid)"
+    if not db.memory_limit:
+        db.run(f"CREATE OR REPLACE TABLE contacts AS {joined} ORDER BY {CONTACT_ID}")
+    else:
+        # Sorting every merged row at once needs more memory than a small limit
+        # allows (with two threads, 250 MB at 1M records): the rows are sorted in
+        # ranges of contact_id instead, appended in order.
+        db.run(f"CREATE OR REPLACE TEMP TABLE cjoined AS {joined}")
+        db.run("CREATE OR REPLACE TABLE contacts AS SELECT * FROM cjoined LIMIT 0")
+        bounds = [None, *SORT_BOUNDS, None]
+        for low, high in pairwise(bounds):
+            where = " AND ".join(
+                [*([f"{CONTACT_ID} >= {lit(low)}"] if low else []), *([f"{CONTACT_ID} < {lit(high)}"] if high else [])]
+            )
+            db.run(f"INSERT INTO contacts SELECT * FROM cjoined WHERE {where} ORDER BY {CONTACT_ID}")
+        db.run("DROP TABLE cjoined")
+    db.run("DROP TABLE cbase")
 
+
+#: Where the contacts are cut to be sorted in parts under a memory limit (ids are ``c`` and hex digits).
+SORT_BOUNDS = [f"c{d}" for d in "123456789abcdef"]
 
 #: The column of ``cid_vals`` (never written) with the primary phone normalised.
 PRIMARY_PHONE = "__primary_phone_norm"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 from pathlib import Path
 
+from matchers.pipeline import RunOptions, run
+from matchers.survive import SORT_BOUNDS
 from tests.engine.helpers import read_csv, resolve_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,3 +41,19 @@ def test_identifier_and_quality_figures_agree_with_links(tmp_path: Path) -> None
         held = statuses[ident]
         invalid = sum(1 for s in held.values() if "invalid" in s)
         assert invalid and report["quality"][f"invalid_{ident}_rate"] == invalid / len(held)
+
+
+def test_a_memory_limit_changes_no_output_byte(tmp_path: Path) -> None:
+    # Under a limit the contacts are sorted in ranges of contact_id (survive.SORT_BOUNDS)
+    # and appended; the files must be the very bytes of an unlimited run.
+    free = tmp_path / "free"
+    limited = tmp_path / "limited"
+    run(SAMPLES, RunOptions(out=free, region="UA", force=True, format="csv"))
+    run(
+        SAMPLES, RunOptions(out=limited, region="UA", force=True, format="csv", memory_limit="200MB", temp_dir=tmp_path)
+    )
+    ids = [c["contact_id"] for c in read_csv(limited / "contacts.csv")]
+    ranges = {bisect.bisect_right(SORT_BOUNDS, i) for i in ids}
+    assert len(ranges) == len(SORT_BOUNDS) + 1, "the sample's contacts should fall in every range"
+    for name in ("contacts.csv", "membership.csv", "findings.csv", "links.csv"):
+        assert (limited / name).read_bytes() == (free / name).read_bytes(), name
