@@ -42,7 +42,11 @@ def user_errors() -> Iterator[None]:
         err.print("Interrupted; no output was changed.")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except MemoryError:
-        err.print("[bold red]Error:[/] out of memory; run on fewer or smaller files, or on a larger machine")
+        err.print(
+            "[bold red]Error:[/] out of memory; give --memory-limit a size the machine has free and --temp-dir "
+            "a folder with free disk (what does not fit goes there), or run on fewer or smaller files",
+            soft_wrap=True,
+        )
         raise typer.Exit(EXIT_INTERNAL) from None
     except Exception as exc:  # a bug: one line, not a traceback, unless asked
         if os.environ.get(DEBUG_ENV) == "1":

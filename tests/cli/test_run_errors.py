@@ -289,3 +289,14 @@ def test_memory_limit_and_temp_dir_are_checked(idmerge: Idmerge) -> None:
         f"--temp-dir {missing}: no such folder; create it or choose another",
     )
     idmerge.run(src, "--memory-limit", "256MB", "--temp-dir", idmerge.tmp).ok()
+
+
+def test_running_out_of_memory_is_one_line_and_writes_nothing(idmerge: Idmerge) -> None:
+    src = idmerge.file("people.csv", GOOD)
+    outcome = idmerge.run(src, "--memory-limit", "4MB", "--temp-dir", idmerge.tmp)
+    assert outcome.exit_code == 3
+    assert outcome.error_line() == (
+        "Error: out of memory; give --memory-limit a size the machine has free and --temp-dir a folder with "
+        "free disk (what does not fit goes there), or run on fewer or smaller files"
+    )
+    assert not idmerge.out.exists()
