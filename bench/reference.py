@@ -88,6 +88,18 @@ def floor(files: list[str | Path], out: str | Path, threads: int | None = None) 
     return {"floor_s": round(time.perf_counter() - t0, 3), "records": rows, "files": written}
 
 
+def _after_floor(
+    files: list[str | Path], out: Path, threads: int | None
+) -> tuple[dict, duckdb.DuckDBPyConnection, str]:
+    """Run the floor into ``out/floor``; return its result, a connection for the next step and its Parquet list."""
+    res = floor(files, out / "floor", threads)
+    con = _connect()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET preserve_insertion_order = true")
+    return res, con, ", ".join(f"'{_q(p)}'" for p in res["files"])
+
+
 def cc(files: list[str | Path], out: str | Path, threads: int | None = None) -> dict:
     """Floor + connected components over record-email / record-phone edges."""
     import numpy as np
@@ -98,13 +110,8 @@ def cc(files: list[str | Path], out: str | Path, threads: int | None = None) -> 
 
     t0 = time.perf_counter()
     out = Path(out)
-    res = floor(files, out / "floor", threads)
+    res, con, plist = _after_floor(files, out, threads)
     t1 = time.perf_counter()
-    con = _connect()
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    con.execute("SET preserve_insertion_order = true")
-    plist = ", ".join(f"'{_q(p)}'" for p in res["files"])
     tab = con.sql(f"SELECT source, \"row\", email_norm, phone_norm FROM read_parquet([{plist}])").to_arrow_table()
     n = tab.num_rows
     rows_idx = np.arange(n, dtype=np.int64)
@@ -148,13 +155,8 @@ def splink(files: list[str | Path], out: str | Path, threads: int | None = None)
 
     t0 = time.perf_counter()
     out = Path(out)
-    res = floor(files, out / "floor", threads)
+    res, con, plist = _after_floor(files, out, threads)
     t1 = time.perf_counter()
-    con = _connect()
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    con.execute("SET preserve_insertion_order = true")
-    plist = ", ".join(f"'{_q(p)}'" for p in res["files"])
     con.execute(f"""
         CREATE TABLE recs AS
         SELECT row_number() OVER () - 1 AS unique_id, source, "row", email_norm, phone_norm

@@ -175,33 +175,10 @@ def bench_one(size: int, fmt: str, args, data_root: Path, work_root: Path, idmer
             row["floor_error"] = m.get("error")
         shutil.rmtree(work / "floor", ignore_errors=True)
     if not args.no_cc:
-        m = measure([*ref, "cc", *files, "--out", str(work / "cc")], work, "cc", args.timeout)
-        if m.get("rc") == 0:
-            inner = _last_json_line(Path(m["log"]))
-            row.update({"cc_s": _r(m["wall_s"]), "cc_rss_mb": _r(m["peak_rss_mb"], 1),
-                        "cc_graph_s": inner.get("graph_s")})
-            s = scoring.score(work / "cc" / "membership.parquet", data / "truth.csv")
-            row.update({"cc_precision": s["precision"], "cc_recall": s["recall"], "cc_f1": s["f1"]})
-        elif m.get("rc") == 3:
-            row["cc_skipped"] = "scipy is not installed"
-        else:
-            row["cc_error"] = m.get("error")
-        shutil.rmtree(work / "cc", ignore_errors=True)
+        _reference(row, "cc", {"graph_s": "cc_graph_s"}, "scipy is not installed", ref, files, work, data, args, log)
     if args.splink:
-        m = measure([*ref, "splink", *files, "--out", str(work / "splink")], work, "splink", args.timeout)
-        if m.get("rc") == 0:
-            inner = _last_json_line(Path(m["log"]))
-            row.update({"splink_s": _r(m["wall_s"]), "splink_rss_mb": _r(m["peak_rss_mb"], 1),
-                        "splink_link_s": inner.get("link_s"), "splink_cluster_s": inner.get("cluster_s"),
-                        "splink_pairs": inner.get("pairs")})
-            s = scoring.score(work / "splink" / "membership.parquet", data / "truth.csv")
-            row.update({"splink_precision": s["precision"], "splink_recall": s["recall"], "splink_f1": s["f1"]})
-        elif m.get("rc") == 3:
-            row["splink_skipped"] = "splink is not installed"
-        else:
-            row["splink_error"] = m.get("error")
-            log(f"  splink reference failed (rc {m.get('rc')}):\n" + _indent(m.get("error") or ""))
-        shutil.rmtree(work / "splink", ignore_errors=True)
+        inner = {"link_s": "splink_link_s", "cluster_s": "splink_cluster_s", "pairs": "splink_pairs"}
+        _reference(row, "splink", inner, "splink is not installed", ref, files, work, data, args, log)
     if row.get("wall_s") and row.get("floor_s"):
         row["ratio_to_floor"] = round(row["wall_s"] / row["floor_s"], 2)
     if row.get("wall_s") and row.get("cc_s"):
@@ -209,6 +186,24 @@ def bench_one(size: int, fmt: str, args, data_root: Path, work_root: Path, idmer
     if row.get("wall_s") and row.get("splink_s"):
         row["ratio_to_splink"] = round(row["wall_s"] / row["splink_s"], 2)
     return row
+
+
+def _reference(row: dict, mode: str, inner_keys: dict, missing: str, ref: list[str], files: list[str],
+               work: Path, data: Path, args, log) -> None:
+    """Run one scored reference of reference.py (cc, splink) and record its time, memory and scores in ``row``."""
+    m = measure([*ref, mode, *files, "--out", str(work / mode)], work, mode, args.timeout)
+    if m.get("rc") == 0:
+        inner = _last_json_line(Path(m["log"]))
+        row.update({f"{mode}_s": _r(m["wall_s"]), f"{mode}_rss_mb": _r(m["peak_rss_mb"], 1)})
+        row.update({key: inner.get(name) for name, key in inner_keys.items()})
+        s = scoring.score(work / mode / "membership.parquet", data / "truth.csv")
+        row.update({f"{mode}_precision": s["precision"], f"{mode}_recall": s["recall"], f"{mode}_f1": s["f1"]})
+    elif m.get("rc") == 3:
+        row[f"{mode}_skipped"] = missing
+    else:
+        row[f"{mode}_error"] = m.get("error")
+        log(f"  {mode} reference failed (rc {m.get('rc')}):\n" + _indent(m.get("error") or ""))
+    shutil.rmtree(work / mode, ignore_errors=True)
 
 
 def _r(x, nd: int = 3):
