@@ -210,8 +210,7 @@ def build_contacts(db: Database, config: Config, lay: Layout) -> None:
         + (f", b.{q(UPDATED_AT)}" if lay.has_updated_at else "")
         + "".join(f", b.{q(c)}" for c in lay.data_columns)
     )
-    # One join a statement: under a memory limit DuckDB can spill one join's table,
-    # not several held at once (three joins in one statement ran out of 1 GB at 4.5M).
+    # One join a statement, so that one hash table is held at a time.
     db.run(
         f"""CREATE OR REPLACE TEMP TABLE cbase AS
         SELECT c.{CONTACT_ID}, c.gid, d.* EXCLUDE (gid) FROM contact c LEFT JOIN cdata d USING (gid)"""
