@@ -230,11 +230,10 @@ def build_contacts(db: Database, config: Config, lay: Layout) -> None:
         # ranges of contact_id instead, appended in order.
         db.run(f"CREATE OR REPLACE TEMP TABLE cjoined AS {joined}")
         db.run("CREATE OR REPLACE TABLE contacts AS SELECT * FROM cjoined LIMIT 0")
-        bounds = [None, *SORT_BOUNDS, None]
-        for low, high in pairwise(bounds):
-            where = " AND ".join(
-                [*([f"{CONTACT_ID} >= {lit(low)}"] if low else []), *([f"{CONTACT_ID} < {lit(high)}"] if high else [])]
-            )
+        ranges = [f"{CONTACT_ID} < {lit(SORT_BOUNDS[0])}"]
+        ranges += [f"{CONTACT_ID} >= {lit(low)} AND {CONTACT_ID} < {lit(high)}" for low, high in pairwise(SORT_BOUNDS)]
+        ranges += [f"{CONTACT_ID} >= {lit(SORT_BOUNDS[-1])}"]
+        for where in ranges:
             db.run(f"INSERT INTO contacts SELECT * FROM cjoined WHERE {where} ORDER BY {CONTACT_ID}")
         db.run("DROP TABLE cjoined")
     db.run("DROP TABLE cbase")
