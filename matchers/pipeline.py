@@ -187,7 +187,6 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     lay = layout(config, sources)
     build_contact_data(db, sources, lay)
     # Nothing reads the input tables after that: the rest of survivorship gets their memory.
-    db.run("DROP VIEW IF EXISTS data")
     _drop_tables(db, tuple(s.table for s in sources))
     build_contacts(db, config, lay)
     _drop_tables(db, WORKING_TABLES)

@@ -161,7 +161,8 @@ def build_contact_data(db: Database, sources: list[Source], lay: Layout) -> None
     """``rg`` (each record's contact, survival rank, date, and whether the contact has
     other records) and ``cdata``: each contact's name fields, date and other columns.
 
-    This is the last step that reads the input tables (through the ``data`` view).
+    This is the last step that reads the input tables (through the ``data`` view,
+    dropped again here).
     """
     db.run(
         """CREATE OR REPLACE TABLE rg AS
@@ -191,6 +192,7 @@ def build_contact_data(db: Database, sources: list[Source], lay: Layout) -> None
         UNION ALL
         SELECT r.gid{updated}{survivors} FROM data d JOIN rg r USING (rec) WHERE r.multi GROUP BY r.gid"""
     )
+    db.run("DROP VIEW data")
 
 
 def build_contacts(db: Database, config: Config, lay: Layout) -> None:
@@ -199,10 +201,6 @@ def build_contacts(db: Database, config: Config, lay: Layout) -> None:
     # The import layouts write the primary phone normalised.
     phone = q(PRIMARY_PHONE) if "phone" in lay.identifiers else "NULL::VARCHAR"
     db.run(f"CREATE OR REPLACE TABLE primary_phone AS SELECT gid, {phone} AS norm FROM cid_vals")
-    statuses = "".join(
-        f", max(status) FILTER (WHERE channel = {lit(c)}) AS {q(status_column(c))}" for c in lay.channels
-    )
-    db.run(f"CREATE OR REPLACE TABLE cstatus AS SELECT gid{statuses} FROM cconsent GROUP BY gid")
     ident_cols = "".join(f", i.{q(n)}, i.{q(n + OTHER_SUFFIX)}" for n in lay.identifiers)
     rest = (
         "".join(f", b.{q(f)}" for f in lay.fields)
@@ -217,6 +215,10 @@ def build_contacts(db: Database, config: Config, lay: Layout) -> None:
     )
     db.run("DROP TABLE cdata")
     if lay.channels:
+        statuses = "".join(
+            f", max(status) FILTER (WHERE channel = {lit(c)}) AS {q(status_column(c))}" for c in lay.channels
+        )
+        db.run(f"CREATE OR REPLACE TABLE cstatus AS SELECT gid{statuses} FROM cconsent GROUP BY gid")
         db.run(
             """CREATE OR REPLACE TEMP TABLE cbase AS
             SELECT b.*, s.* EXCLUDE (gid) FROM cbase b LEFT JOIN cstatus s USING (gid)"""
@@ -300,17 +302,14 @@ def _identifier_columns(db: Database, config: Config, lay: Layout) -> None:
             SELECT *, usable AND row_number() OVER (
                 PARTITION BY gid, i ORDER BY usable DESC, newest DESC, norm DESC) = 1 AS is_primary
             FROM w WHERE several
-        ),
-        one AS (
-            SELECT gid, i, CASE WHEN usable THEN out END AS p, CASE WHEN usable AND i = {phone} THEN norm END AS n,
-                   CASE WHEN NOT usable THEN out END AS o
-            FROM w WHERE NOT several
-            UNION ALL
-            SELECT gid, i, max(out) FILTER (WHERE is_primary), max(norm) FILTER (WHERE is_primary AND i = {phone}),
-                   string_agg(out, {lit(OTHER_SEPARATOR)} ORDER BY newest DESC, norm DESC) FILTER (WHERE NOT is_primary)
-            FROM ranked GROUP BY gid, i
         )
-        SELECT * FROM one"""
+        SELECT gid, i, CASE WHEN usable THEN out END AS p, CASE WHEN usable AND i = {phone} THEN norm END AS n,
+               CASE WHEN NOT usable THEN out END AS o
+        FROM w WHERE NOT several
+        UNION ALL
+        SELECT gid, i, max(out) FILTER (WHERE is_primary), max(norm) FILTER (WHERE is_primary AND i = {phone}),
+               string_agg(out, {lit(OTHER_SEPARATOR)} ORDER BY newest DESC, norm DESC) FILTER (WHERE NOT is_primary)
+        FROM ranked GROUP BY gid, i"""
     )
     db.run("DROP TABLE cva")
     db.run(
