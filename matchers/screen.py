@@ -52,12 +52,12 @@ def _sql_list(values: tuple[str, ...] | list[str]) -> str:
     return "(" + ", ".join(lit(v) for v in values) + ")" if values else "(NULL)"
 
 
-#: A value's number: the low 64 bits of an MD5 of identifier and value. DuckDB's own
-#: ``hash()`` is not fit for this: it gives structured strings one number far more often
-#: than chance (at 10M records, five pairs such as ``oleksii_zakharchenko1970@ukr.net``
-#: and ``oleksii.zakharchenko1979@ukr.net``). It serves as the independent check instead.
-VALUE_NUMBER = "md5_number_lower(ident || chr(31) || coalesce(norm, ''))"
-CHECK_NUMBER = "hash(ident, norm)"
+#: A value's number: DuckDB's 64-bit ``hash()`` of identifier and value. It is fast but
+#: not strong: structured strings share a number far more often than chance (at 10M
+#: records, five pairs such as ``oleksii_zakharchenko1970@ukr.net`` and
+#: ``oleksii.zakharchenko1979@ukr.net``), so :func:`number_values` checks every number
+#: carried by several rows for two values, exactly, and renumbers those.
+VALUE_NUMBER = "hash(ident, coalesce(norm, ''))"
 
 
 def _sql_array(values: list[str]) -> str:
@@ -152,32 +152,32 @@ def number_values(db: Database, *, exact: bool = False) -> None:
     """Make ``vals.vid`` one number per (identifier, normalised value), and no number for two.
 
     The later stages join and group on ``vid`` instead of on strings. The
-    number is 64 bits of an MD5 (:data:`VALUE_NUMBER`): in a run with a million
-    distinct values, two of them share a number about once in 40 million runs.
-    A second, independent hash checks for that; the values of a number that
-    holds two get new numbers from a range no other value uses. ``exact``
-    numbers every value by sorting them instead (slower; the tests compare the
-    two).
+    number is a 64-bit hash (:data:`VALUE_NUMBER`). Two values can only share
+    a number that several rows carry, so only those rows are compared, by
+    their strings: the values of a number that holds two get new numbers from
+    a range no other value uses. ``exact`` numbers every value by sorting them
+    instead (slower; the tests compare the two).
     """
     if not exact:
         db.run(
-            f"""CREATE OR REPLACE TEMP TABLE clash AS
-            SELECT vid FROM vals GROUP BY vid
-            HAVING min({CHECK_NUMBER}) <> max({CHECK_NUMBER})"""
+            """CREATE OR REPLACE TEMP TABLE clash AS
+            WITH several AS (SELECT vid FROM vals GROUP BY vid HAVING count(*) > 1)
+            SELECT vid FROM vals SEMI JOIN several USING (vid) GROUP BY vid
+            HAVING min(ident) <> max(ident) OR min(coalesce(norm, '')) <> max(coalesce(norm, ''))"""
         )
         if not db.one("SELECT count(*) FROM clash"):
             return
         db.run(
             """CREATE OR REPLACE TEMP TABLE renumber AS
-            SELECT ident, norm, dense_rank() OVER (ORDER BY ident, norm) - 1 AS k
-            FROM (SELECT DISTINCT ident, norm FROM vals WHERE vid IN (SELECT vid FROM clash))"""
+            SELECT vid, ident, norm, dense_rank() OVER (ORDER BY ident, norm) - 1 AS k
+            FROM (SELECT DISTINCT vid, ident, norm FROM vals WHERE vid IN (SELECT vid FROM clash))"""
         )
         count = int(db.one("SELECT count(*) FROM renumber"))
         for base in (0, 2**62, 2**63):
             if not db.one("SELECT count(*) FROM vals WHERE vid >= ? AND vid < ?", [base, base + count]):
                 db.run(
                     f"""UPDATE vals SET vid = {base} + r.k FROM renumber r
-                    WHERE vals.ident = r.ident AND vals.norm IS NOT DISTINCT FROM r.norm"""
+                    WHERE vals.vid = r.vid AND vals.ident = r.ident AND vals.norm IS NOT DISTINCT FROM r.norm"""
                 )
                 return
     db.run(
