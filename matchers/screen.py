@@ -80,6 +80,27 @@ def _sequential(digits: str) -> str:
     )
 
 
+#: The characters a value's first and last may be for :func:`_mixed` to tell from them alone.
+ASCII_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _mixed(raw: str, digits: str) -> str:
+    """SQL true for a value that surely holds two different letters or digits, so it cannot
+    be one repeated character; told without the regular expression of :func:`_alnum`.
+
+    Either its first and last characters are different ASCII letters or digits
+    (case-insensitively), or its digits (``digits``: only ASCII digits, or NULL)
+    are not all one. Both stay in the letters-and-digits form, lower-cased
+    apart, whatever else the value holds. False only means "not told".
+    """
+    first, last = f"left({raw}, 1)", f"right({raw}, 1)"
+    ends = (
+        f"(contains({lit(ASCII_ALNUM)}, {first}) AND contains({lit(ASCII_ALNUM)}, {last}) "
+        f"AND lower({first}) <> lower({last}))"
+    )
+    return f"({ends} OR coalesce(ltrim({digits}, left({digits}, 1)) <> '', false))"
+
+
 def placeholder_expr() -> str:
     """SQL true for a ``vals`` row whose value is a placeholder (reported lower-cased)."""
     return f"(lower(raw) IN {_sql_list(PLACEHOLDERS)} OR {_repeated(_alnum('raw'))})"
@@ -89,7 +110,7 @@ def blocked_expr(config: Config) -> str:
     """SQL that is true for a ``vals`` row whose value is a placeholder or junk."""
     email_local = "split_part(norm, '@', 1)"
     email_domain = "lower(string_split(norm, '@')[-1])"
-    generic = f"(lower(raw) IN {_sql_list(PLACEHOLDERS)} OR {_repeated('alnum')})"
+    generic = f"(lower(raw) IN {_sql_list(PLACEHOLDERS)} OR coalesce({_repeated('alnum')}, false))"
     email = (
         f"(ident = 'email' AND ({email_local} IN {_sql_list(JUNK_EMAIL_LOCALS)} "
         f"OR {email_domain} IN {_sql_list(JUNK_EMAIL_DOMAINS)} "
@@ -119,7 +140,8 @@ def blocked_expr(config: Config) -> str:
 
 def screen_values(db: Database, config: Config) -> None:
     """Set ``vals.status`` for every value."""
-    # The letters-and-digits and digits-only forms are computed once per row.
+    # The digits-only form is computed once per row; the letters-and-digits form
+    # (a regular expression, the costliest part) only where _mixed cannot tell.
     db.run(
         f"""CREATE OR REPLACE TABLE vals AS
         SELECT * EXCLUDE (national, alnum, digits), {VALUE_NUMBER} AS vid,
@@ -128,9 +150,11 @@ def screen_values(db: Database, config: Config) -> None:
                  WHEN NOT valid THEN 'invalid'
                  ELSE 'ok' END AS status
         FROM (
-            SELECT *, {_alnum("raw")} AS alnum,
-                   CASE WHEN ident = 'phone' THEN regexp_replace(raw, '[^0-9]', '', 'g') END AS digits
-            FROM vals
+            SELECT *, CASE WHEN NOT {_mixed("raw", "digits")} THEN {_alnum("raw")} END AS alnum
+            FROM (
+                SELECT *, CASE WHEN ident = 'phone' THEN regexp_replace(raw, '[^0-9]', '', 'g') END AS digits
+                FROM vals
+            )
         )"""
     )
     number_values(db)
