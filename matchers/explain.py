@@ -50,6 +50,7 @@ from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
 from matchers.db import Database, lit, q
 from matchers.errors import IdmergeError, InputError
+from matchers.load import FILE_STRIDE
 from matchers.normalise import PREFIXED_SOURCE_KEY, canonical_email, parse_phones
 from matchers.report import FINDING_KINDS, blocked_values
 
@@ -78,11 +79,10 @@ class QueryNotFound(IdmergeError):
 # --- what run writes --------------------------------------------------------------------------
 
 
-def links_query(*, ordered: bool = True) -> str:
-    """``links``: every identifier value of every record, with its status.
+def _link_values() -> str:
+    """Every identifier value of every record, with its status: ``(rec, iid, ident, value, status)``.
 
-    Built from the engine's tables after survivorship (``vals``, ``recs``,
-    ``moved_vals``, ``prio``); ordered by record, then identifier priority.
+    Built from the engine's tables after survivorship (``vals``, ``moved_vals``).
     """
     moved = """LEFT JOIN (SELECT DISTINCT rec, ident, norm FROM moved_vals) m
             ON m.rec = v.rec AND m.ident = v.ident AND m.norm = v.norm"""
@@ -90,21 +90,34 @@ def links_query(*, ordered: bool = True) -> str:
     # vals has one row per (rec, ident, norm), so only blocked values, whose
     # placeholders are written lower-cased, can give a record one value twice
     # (N/A, n/a): only they need DISTINCT. (A moved value was usable, never blocked.)
-    values = f"""SELECT v.rec, v.ident, v.norm AS value, {status} AS status
+    return f"""SELECT v.rec, v.iid, v.ident, v.norm AS value, {status} AS status
         FROM vals v {moved} WHERE v.status <> 'blocked'
         UNION ALL
-        SELECT DISTINCT v.rec, v.ident, v.value, CASE WHEN m.rec IS NOT NULL THEN 'moved' ELSE 'blocked' END
+        SELECT DISTINCT v.rec, v.iid, v.ident, v.value, CASE WHEN m.rec IS NOT NULL THEN 'moved' ELSE 'blocked' END
         FROM ({blocked_values()}) v {moved}"""
-    select = f"""SELECT r.source, r."row", x.ident AS identifier, x.value, x.status
-        FROM ({values}) x JOIN recs r USING (rec) JOIN prio p USING (ident)"""
-    return select + " ORDER BY x.rec, p.prio, x.value" if ordered else select
 
 
-def build_links(db: Database) -> None:
-    """The ``links`` view. ``run`` writes it straight to a file (sorted once, never kept
-    as a table); report.html's explanations read only the records they show, through
-    :func:`attach_engine`."""
-    db.run(f"CREATE OR REPLACE VIEW {LINKS} AS {links_query()}")
+def links_query() -> str:
+    """``links`` unordered, its file and row joined from ``recs`` (what explanations read)."""
+    return f"""SELECT r.source, r."row", x.ident AS identifier, x.value, x.status
+        FROM ({_link_values()}) x JOIN recs r USING (rec)"""
+
+
+def build_links(db: Database, files: list[str]) -> None:
+    """The ``links`` view: :func:`links_query` ordered by record, then identifier priority
+    and value. ``run`` writes it straight to a file (sorted once, never kept as a table);
+    report.html's explanations read only the records they show, through :func:`attach_engine`.
+
+    A record's number holds its file (``files``, by input order) and its row, so
+    the sort carries neither: they are worked out from the number once sorted.
+    """
+    names = "[" + ", ".join(lit(f) for f in files) + "]"
+    db.run(
+        f"""CREATE OR REPLACE VIEW {LINKS} AS
+        SELECT {names}[rec // {FILE_STRIDE} + 1] AS source, rec % {FILE_STRIDE} AS "row",
+               ident AS identifier, value, status
+        FROM ({_link_values()}) ORDER BY rec, iid, value"""
+    )
 
 
 # --- settings of a result ---------------------------------------------------------------------
@@ -330,7 +343,7 @@ def attach_engine(db: Database) -> None:
     db.run('CREATE OR REPLACE TEMP VIEW x_membership AS SELECT source, "row", contact_id, matched_by FROM membership')
     # Unordered: explanations join it to a few records, and DuckDB pushes that join
     # down into the scan of vals, so only those records' values are computed.
-    db.run(f"CREATE OR REPLACE TEMP VIEW x_links AS {links_query(ordered=False)}")
+    db.run(f"CREATE OR REPLACE TEMP VIEW x_links AS {links_query()}")
     db.run("CREATE OR REPLACE TEMP VIEW x_findings AS SELECT * FROM findings")
     db.run("CREATE OR REPLACE TEMP VIEW x_contacts AS SELECT * FROM contacts")
 

@@ -192,7 +192,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     _drop_tables(db, WORKING_TABLES)
     stage("report")
     build_findings(db)
-    build_links(db)
+    build_links(db, [s.name for s in sources])
     summary = summarise(
         db,
         config,

@@ -34,13 +34,13 @@ FINDING_KINDS = (
 
 
 def blocked_values() -> str:
-    """SQL for the blocked rows of ``vals`` as ``(rec, ident, norm, value)``, the value
+    """SQL for the blocked rows of ``vals`` as ``(rec, iid, ident, norm, value)``, the value
     written as findings and links write it: a placeholder lower-cased, else normalised.
 
     Blocked values repeat (``n/a`` on thousands of records), so what is a placeholder
     is told once per distinct raw text, not once per row.
     """
-    return f"""SELECT v.rec, v.ident, v.norm, CASE WHEN p.placeholder THEN lower(v.raw) ELSE v.norm END AS value
+    return f"""SELECT v.rec, v.iid, v.ident, v.norm, CASE WHEN p.placeholder THEN lower(v.raw) ELSE v.norm END AS value
         FROM vals v JOIN (
             SELECT raw, {placeholder_expr()} AS placeholder
             FROM (SELECT DISTINCT raw FROM vals WHERE status = 'blocked')
