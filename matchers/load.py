@@ -369,7 +369,8 @@ def _load_csv(
     try:
         db.run(
             f"""CREATE OR REPLACE TABLE {q(table + "_raw")} AS
-            SELECT row_number() OVER () AS __ord, *
+            SELECT {index * FILE_STRIDE} + row_number() OVER () AS rec, {lit(name)} AS source,
+                   row_number() OVER () AS "row", *
             FROM read_csv(?, delim = ?, quote = '"', escape = '"', header = true,
                           auto_detect = false, columns = {spec}, encoding = ?,
                           store_rejects = true, ignore_errors = true,
@@ -388,18 +389,23 @@ def _load_csv(
     source.records = accepted
     if accepted == 0 and not bad:
         raise InputError(f"{path}: the file has a header but no records; export the contacts again")
+    if not bad:
+        # With no rejects, the n-th record read is record n of the file.
+        db.run(f"DROP TABLE IF EXISTS {q(table)}")
+        db.run(f"ALTER TABLE {q(table + '_raw')} RENAME TO {q(table)}")
+        return source
     # The reject table's line numbers count records (header = 1), so accepted
     # records take, in order, the record numbers that no reject holds.
     db.run(
         f"""CREATE OR REPLACE TABLE {q(table)} AS
         WITH numbers AS (
-            SELECT n AS "row", row_number() OVER (ORDER BY n) AS __ord
+            SELECT n AS "row", row_number() OVER (ORDER BY n) AS nth
             FROM range(1, {accepted + len(bad) + 1}) t(n)
             WHERE n NOT IN (SELECT line - 1 FROM {q(rejects)})
         )
         SELECT {index * FILE_STRIDE} + numbers."row" AS rec, {lit(name)} AS source,
-               numbers."row" AS "row", r.* EXCLUDE (__ord)
-        FROM {q(table + "_raw")} r JOIN numbers USING (__ord)
+               numbers."row" AS "row", r.* EXCLUDE (rec, source, "row")
+        FROM {q(table + "_raw")} r JOIN numbers ON numbers.nth = r."row"
         ORDER BY rec"""
     )
     db.run(f"DROP TABLE {q(table + '_raw')}")

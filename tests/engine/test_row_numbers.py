@@ -1,0 +1,44 @@
+"""A record's row is its place in the file, also when DuckDB reads a large file in parallel."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from matchers.config import load_config
+from matchers.db import Database
+from matchers.load import FILE_STRIDE, LoadOptions, load_sources
+
+#: Enough lines (about 20 MB) for DuckDB to read the file in several parts on two threads.
+LINES = 300_000
+
+
+def _write(path: Path, bad_line: int | None = None) -> Path:
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("external_id,email,note\n")
+        for n in range(1, LINES + 1):
+            if n == bad_line:
+                fh.write(f"E{n},one,too,many\n")
+            else:
+                fh.write(f"E{n},person{n}@mail.example.org,{'x' * 40}\n")
+    return path
+
+
+@pytest.mark.parametrize("bad_line", [None, 123_457])
+def test_each_record_keeps_the_row_it_was_written_on(tmp_path: Path, bad_line: int | None) -> None:
+    first = _write(tmp_path / "a.csv")
+    second = _write(tmp_path / "b.csv", bad_line)
+    db = Database()
+    with tempfile.TemporaryDirectory() as work:
+        sources = load_sources(db, [first, second], load_config(None), LoadOptions(skip_bad_rows=True), Path(work))
+    for source in sources:
+        ident = source.column(0)
+        wrong = db.one(
+            f"""SELECT count(*) FROM {source.table}
+            WHERE {ident} <> 'E' || "row" OR rec <> {source.index * FILE_STRIDE} + "row" OR source <> ?""",
+            [source.name],
+        )
+        assert wrong == 0
+        assert db.one(f"SELECT count(*) FROM {source.table}") == LINES - (source.index == 1 and bad_line is not None)
