@@ -102,19 +102,23 @@ def build_fill(db: Database) -> None:
     invalid one (``invalid``) and with one that is not blocked (``filled``).
 
     One pass over ``vals`` for the figures the summary, ``idmerge check`` and
-    report.html each count per record.
+    report.html each count per record; grouped by the identifier's number
+    (``prio``), not its name.
     """
     db.run(
         f"""CREATE OR REPLACE TABLE fill AS
-        SELECT ident, rec // {FILE_STRIDE} AS file, count(*) AS records,
-               count(*) FILTER (WHERE ok) AS usable, count(*) FILTER (WHERE invalid) AS invalid,
-               count(*) FILTER (WHERE filled) AS filled
+        SELECT p.ident, x.file, x.records, x.usable, x.invalid, x.filled
         FROM (
-            SELECT ident, rec, bool_or(status = 'ok') AS ok, bool_or(status = 'invalid') AS invalid,
-                   bool_or(status <> 'blocked') AS filled
-            FROM vals GROUP BY ident, rec
-        )
-        GROUP BY ident, file"""
+            SELECT iid, rec // {FILE_STRIDE} AS file, count(*) AS records,
+                   count(*) FILTER (WHERE ok) AS usable, count(*) FILTER (WHERE invalid) AS invalid,
+                   count(*) FILTER (WHERE filled) AS filled
+            FROM (
+                SELECT iid, rec, bool_or(status = 'ok') AS ok, bool_or(status = 'invalid') AS invalid,
+                       bool_or(status <> 'blocked') AS filled
+                FROM vals GROUP BY iid, rec
+            )
+            GROUP BY iid, file
+        ) x JOIN prio p ON p.prio = x.iid"""
     )
 
 
@@ -185,8 +189,11 @@ def summarise(
     fill = {
         ident: (with_value.get(ident, 0), int(d), int(u))
         for ident, d, u in db.rows(
-            """SELECT ident, count(*), count(*) FILTER (WHERE ok)
-            FROM (SELECT ident, norm, bool_or(status = 'ok') AS ok FROM vals GROUP BY ident, norm) GROUP BY ident"""
+            """SELECT p.ident, x.n, x.ok
+            FROM (
+                SELECT iid, count(*) AS n, count(*) FILTER (WHERE ok) AS ok
+                FROM (SELECT iid, vid, bool_or(status = 'ok') AS ok FROM vals GROUP BY iid, vid) GROUP BY iid
+            ) x JOIN prio p ON p.prio = x.iid"""
         )
     }
     matched = dict(db.rows("SELECT matched_by, count(*) FROM membership WHERE matched_by IS NOT NULL GROUP BY 1"))
