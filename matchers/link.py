@@ -103,7 +103,13 @@ def link_identifier(db: Database, config: Config, name: str) -> int:
     if not db.one("SELECT count(*) FROM edges"):
         return 0
     graph.components(db, "edges")
-    db.run("CREATE OR REPLACE TABLE cand AS SELECT comp AS cid, gid FROM comp_g")
+    # A component of one value holds exactly that value's holders, whose merge
+    # passed the test above: only components of several values are tested again.
+    db.run(
+        """CREATE OR REPLACE TABLE cand AS
+        SELECT comp AS cid, gid FROM comp_g
+        WHERE comp IN (SELECT comp FROM comp_v GROUP BY comp HAVING count(*) > 1)"""
+    )
     graph.failing_candidates(db, key, strict_key=True)
     graph.note(
         db,
