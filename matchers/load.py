@@ -384,6 +384,8 @@ def _load_csv(
     bad = db.rows(f"SELECT physical, error_type, text FROM {q(rejects + '_lines')} ORDER BY line")
     accepted = int(db.one(f"SELECT count(*) FROM {q(table + '_raw')}"))
     if bad:
+        if bad[0][1] != "INVALID ENCODING":
+            _check_unclosed_quote(db, path, read_path, rejects, accepted + len(bad))
         _check_rejects(path, bad, encoding, len(headers), delimiter, options.skip_bad_rows)
     source.rejected = len(bad)
     source.records = accepted
@@ -435,6 +437,36 @@ def _locate_rejects(db: Database, rejects: str, read_path: Path) -> None:
                 newlines_before += np.searchsorted(found, positions, side="left")
                 offset += len(chunk)
     db.table_from_arrow(rejects + "_lines", rows.append_column("physical", pa.array(newlines_before + 1, pa.int64())))
+
+
+def _check_unclosed_quote(db: Database, path: Path, read_path: Path, rejects: str, records: int) -> None:
+    """Refuse a file whose last record is rejected because a quote in it never closes.
+
+    Such a quote makes the rest of the file one value, so DuckDB rejects one
+    record where there are many, and --skip-bad-rows would set them all aside
+    as one (rejects.csv keeps only the start of its text). Told by an odd
+    number of quote characters from that record's start to the end of the file.
+    """
+    line, pos, physical = db.rows(
+        f"SELECT line, pos, physical FROM {q(rejects + '_lines')} ORDER BY line DESC LIMIT 1"
+    )[0]
+    if line != records + 1:  # records are numbered after the header, line 1
+        return
+    quotes = newlines = 0
+    ends_with_newline = False
+    with read_path.open("rb") as fh:
+        fh.seek(int(pos))
+        while chunk := fh.read(1 << 24):
+            data = np.frombuffer(chunk, dtype=np.uint8)
+            quotes += int(np.count_nonzero(data == ord('"')))
+            newlines += int(np.count_nonzero(data == ord("\n")))
+            ends_with_newline = chunk.endswith(b"\n")
+    after = newlines - ends_with_newline
+    if quotes % 2 and after > 0:
+        raise InputError(
+            f"{path}: line {physical}: a quote opened in this record is never closed, so the {after} "
+            "line(s) after it would read as one value; close or remove the quote"
+        )
 
 
 def _check_rejects(

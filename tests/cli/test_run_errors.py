@@ -223,6 +223,38 @@ def test_force_writes_into_non_empty_out_folder(idmerge: Idmerge) -> None:
     assert [c["email"] for c in outcome.rows("contacts.csv")] == ["ann@ukr.net"]
 
 
+# A quote that never closes makes the rest of the file one value: DuckDB rejects one record.
+STRAY_QUOTE = 'Email,Name\nann@ukr.net,Ann\nbob@ukr.net,"Bob\ncat@ukr.net,Cat\ndan@ukr.net,Dan\n'
+
+
+@pytest.mark.parametrize("args", [(), ("--skip-bad-rows",)])
+def test_a_quote_never_closed_is_named_even_with_skip_bad_rows(idmerge: Idmerge, args: tuple[str, ...]) -> None:
+    # Skipping record 2 would also lose records 3 and 4, swallowed into its value.
+    src = idmerge.file("export.csv", STRAY_QUOTE)
+    assert_usage_error(
+        idmerge.run(src, *args),
+        f"{src}: line 3: a quote opened in this record is never closed, so the 2 line(s) after it "
+        "would read as one value; close or remove the quote",
+    )
+
+
+def test_a_quote_never_closed_in_a_long_file_counts_every_line_it_swallows(idmerge: Idmerge) -> None:
+    lines = [f"p{n}@ukr.net,Name {n}" for n in range(1, 3001)]
+    lines[999] = 'p1000@ukr.net,"Name 1000'
+    src = idmerge.file("export.csv", "Email,Name\r\n" + "\r\n".join(lines) + "\r\n")
+    assert_usage_error(
+        idmerge.run(src, "--skip-bad-rows"),
+        f"{src}: line 1001: a quote opened in this record is never closed, so the 2000 line(s) after it "
+        "would read as one value; close or remove the quote",
+    )
+
+
+def test_a_rejected_last_record_with_its_quotes_closed_is_skipped_as_one(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", 'Email,Name\nann@ukr.net,Ann\nbob@ukr.net,"Bob\nJr",extra\n')
+    outcome = idmerge.run(src, "--skip-bad-rows").ok()
+    assert [(r["line"], r["text"]) for r in outcome.rows("rejects.csv")] == [("3", 'bob@ukr.net,"Bob\nJr",extra')]
+
+
 # --- --skip-bad-rows ---------------------------------------------------------------------------
 
 
