@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from matchers.config import Config
 from matchers.db import Database, lit
+from matchers.normalise import phone_digits_sql
 
 PLACEHOLDERS = (
     "",
@@ -152,7 +153,7 @@ def screen_values(db: Database, config: Config) -> None:
         FROM (
             SELECT *, CASE WHEN NOT {_mixed("raw", "digits")} THEN {_alnum("raw")} END AS alnum
             FROM (
-                SELECT *, CASE WHEN ident = 'phone' THEN regexp_replace(raw, '[^0-9]', '', 'g') END AS digits
+                SELECT *, CASE WHEN ident = 'phone' THEN {phone_digits_sql("raw")} END AS digits
                 FROM vals
             )
         )"""

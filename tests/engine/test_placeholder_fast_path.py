@@ -7,6 +7,7 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matchers.normalise import phone_digits_sql
 from matchers.screen import _alnum, _mixed, _repeated
 
 # ASCII in both cases, separators, and characters whose case or class is not ASCII's:
@@ -22,7 +23,7 @@ def _screened(values: list[str]) -> list[tuple[str, bool, bool]]:
     con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
     return con.execute(
         f"""SELECT raw, {_mixed("raw", "digits")}, coalesce({_repeated(_alnum("raw"))}, false)
-        FROM (SELECT raw, regexp_replace(raw, '[^0-9]', '', 'g') AS digits FROM t)"""
+        FROM (SELECT raw, {phone_digits_sql("raw")} AS digits FROM t)"""
     ).fetchall()
 
 
