@@ -16,6 +16,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -414,6 +415,14 @@ def _load_csv(
     return source
 
 
+def _chunks(path: Path, start: int = 0) -> Iterator[bytes]:
+    """A file's bytes from ``start`` to its end, in large chunks (for NumPy to count in)."""
+    with path.open("rb") as fh:
+        fh.seek(start)
+        while chunk := fh.read(1 << 24):
+            yield chunk
+
+
 def _locate_rejects(db: Database, rejects: str, read_path: Path) -> None:
     """``<rejects>_lines``: one row per rejected record, with its physical line.
 
@@ -431,11 +440,12 @@ def _locate_rejects(db: Database, rejects: str, read_path: Path) -> None:
     newlines_before = np.zeros(len(positions), dtype=np.int64)
     if len(positions):
         offset, last = 0, int(positions.max())
-        with read_path.open("rb") as fh:
-            while offset <= last and (chunk := fh.read(1 << 24)):
-                found = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10) + offset
-                newlines_before += np.searchsorted(found, positions, side="left")
-                offset += len(chunk)
+        for chunk in _chunks(read_path):
+            if offset > last:
+                break
+            found = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10) + offset
+            newlines_before += np.searchsorted(found, positions, side="left")
+            offset += len(chunk)
     db.table_from_arrow(rejects + "_lines", rows.append_column("physical", pa.array(newlines_before + 1, pa.int64())))
 
 
@@ -454,13 +464,11 @@ def _check_unclosed_quote(db: Database, path: Path, read_path: Path, rejects: st
         return
     quotes = newlines = 0
     ends_with_newline = False
-    with read_path.open("rb") as fh:
-        fh.seek(int(pos))
-        while chunk := fh.read(1 << 24):
-            data = np.frombuffer(chunk, dtype=np.uint8)
-            quotes += int(np.count_nonzero(data == ord('"')))
-            newlines += int(np.count_nonzero(data == ord("\n")))
-            ends_with_newline = chunk.endswith(b"\n")
+    for chunk in _chunks(read_path, int(pos)):
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        quotes += int(np.count_nonzero(data == ord('"')))
+        newlines += int(np.count_nonzero(data == ord("\n")))
+        ends_with_newline = chunk.endswith(b"\n")
     after = newlines - ends_with_newline
     if quotes % 2 and after > 0:
         raise InputError(
