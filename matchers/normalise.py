@@ -263,39 +263,55 @@ def _cells(sources: list[Source]) -> list[_Cells]:
     """Each file's identifier values, one row per record and value as written (the lowest column)."""
     cells = []
     for source in sources:
+        several = several_values(source)
         columns: dict[str, list[str]] = {}
-        several: set[str] = set()
         for position, role in source.roles.items():
-            if role == UPDATED_AT:
-                continue
-            sql, split = cell_values(source, position)
-            if split:
-                several.add(role)
-            columns.setdefault(role, []).append(sql)
+            if role != UPDATED_AT:
+                columns.setdefault(role, []).append(cell_values(source, position))
         for role, selects in columns.items():
-            if len(selects) == 1 and role not in several:
+            if role not in several:
                 trimmed = f"SELECT rec, ident, col, {trim_sql('raw')} AS raw FROM ({selects[0]})"
                 sql = f"SELECT * FROM ({trimmed}) WHERE raw <> ''"
             else:
                 sql = f"""SELECT rec, ident, min(col) AS col, trim(raw) AS raw FROM ({_union(selects)})
                     WHERE trim(raw) <> '' GROUP BY rec, ident, trim(raw)"""
-            cells.append(_Cells(role, sql, len(selects) > 1 or role in several))
+            cells.append(_Cells(role, sql, role in several))
     return cells
 
 
-def cell_values(source: Source, position: int) -> tuple[str, bool]:
-    """``SELECT rec, ident, col, raw`` of one identifier column, one row per value as written
-    (a cell holding a list gives one row per item), and whether the column holds lists."""
-    col = q(source.column(position))
+def several_values(source: Source) -> set[str]:
+    """The identifiers of which one record of ``source`` can hold several values:
+    those read from several columns, or from a column holding lists."""
+    seen: set[str] = set()
+    several: set[str] = set()
+    for position, role in source.roles.items():
+        if role == UPDATED_AT:
+            continue
+        if role in seen or _separators(source, position):
+            several.add(role)
+        seen.add(role)
+    return several
+
+
+def _separators(source: Source, position: int) -> str:
+    """The characters a column's cells are split at ("" for a column of single values)."""
     separators = source.split.get(position, "")
     if column_names.is_other(source.headers[position]):
         separators += OTHER_SEPARATOR
+    return separators
+
+
+def cell_values(source: Source, position: int) -> str:
+    """``SELECT rec, ident, col, raw`` of one identifier column, one row per value as written
+    (a cell holding a list gives one row per item, see :func:`several_values`)."""
+    col = q(source.column(position))
+    separators = _separators(source, position)
     value = col
     if separators:
         pattern = "[" + "".join("\\" + c if c in "\\]^-[" else c for c in dict.fromkeys(separators)) + "]"
         value = f"unnest(string_split_regex({col}, {lit(pattern)}))"
     ident = lit(source.roles[position])
-    return f"SELECT rec, {ident} AS ident, {position} AS col, {value} AS raw FROM {q(source.table)}", bool(separators)
+    return f"SELECT rec, {ident} AS ident, {position} AS col, {value} AS raw FROM {q(source.table)}"
 
 
 def trim_sql(expr: str) -> str:

@@ -21,6 +21,7 @@ from matchers.config import Config
 from matchers.db import Database, lit, q
 from matchers.identifiers import OTHER_SEPARATOR, OTHER_SUFFIX, UPDATED_AT
 from matchers.load import OWN_ID_COLUMN, Source
+from matchers.normalise import several_values
 from matchers.preset import CHANNELS, FIELDS
 
 CONTACT_ID = OWN_ID_COLUMN
@@ -37,6 +38,8 @@ class Layout:
     fields: list[str] = field(default_factory=list)
     #: channels with a subscription status (``<channel>_status`` columns)
     channels: list[str] = field(default_factory=list)
+    #: identifiers of which one record can hold several values (several columns, or lists)
+    several: set[str] = field(default_factory=set)
 
 
 def assign_contacts(db: Database, sources: list[Source]) -> None:
@@ -116,7 +119,8 @@ def layout(config: Config, sources: list[Source]) -> Layout:
         if any(spec.channel == c for s in sources for spec in s.consent.values())
         or any(given.channel == c for s in sources for given in s.file_statuses)
     ]
-    lay = Layout(identifiers, UPDATED_AT in present, [], fields, channels)
+    several = {name for s in sources for name in several_values(s)}
+    lay = Layout(identifiers, UPDATED_AT in present, [], fields, channels, several)
     data: list[str] = []
     for source in sources:
         for header in _data_headers(source, reserved_names(lay)).values():
@@ -255,17 +259,20 @@ def _identifier_columns(db: Database, config: Config, lay: Layout) -> None:
     went with their owner). A value is written as the newest record wrote it
     (phones and source keys normalised). The primary value is the newest
     usable one (ties by value, so the choice is total); the others follow
-    newest first. Records alone in their contact need no grouping, and only
-    identifiers a contact holds several values of need ranking, so most rows
-    pass straight through; the columns are picked from one list per contact.
-    Three statements, not one: the intermediate tables are smaller than what
-    one statement would hold at once (at 4.5M records, 7.7 GB against 11 GB
-    peak, and faster).
+    newest first. The columns are picked from one list per contact.
+
+    Only two kinds of rows need grouping and ranking: those of contacts with
+    several records, and those of identifiers a record can hold several values
+    of (``lay.several``). The rest, one value per record and identifier in a
+    contact of one record, go straight into the lists. The grouped rows take
+    two statements, not one: the intermediate tables are smaller than what one
+    statement would hold at once.
     """
     values = """FROM vals v JOIN rg g USING (rec)
         ANTI JOIN moved_vals m ON m.rec = v.rec AND m.vid = v.vid"""
-    keys = ", ".join(str(graph.iid(config, i.name)) for i in config.identifiers if i.kind == "source_key") or "NULL"
+    keys = ", ".join(str(graph.iid(config, i.name)) for i in config.identifiers if i.kind == "source_key") or "-1"
     phone = graph.iid(config, "phone") if "phone" in lay.identifiers else -1
+    several = ", ".join(str(graph.iid(config, name)) for name in sorted(lay.several)) or "-1"
     columns = "".join(
         f", p[list_position(i, {graph.iid(config, name)})] AS {q(name)}"
         f", o[list_position(i, {graph.iid(config, name)})] AS {q(name + OTHER_SUFFIX)}"
@@ -273,11 +280,20 @@ def _identifier_columns(db: Database, config: Config, lay: Layout) -> None:
     )
     if phone >= 0:
         columns += f", n[list_position(i, {phone})] AS {q(PRIMARY_PHONE)}"
-    # Each distinct value of a contact, as its newest record wrote it.
+
+    def written(v: str, usable: str) -> str:
+        """How a value is written in the merged row: phones valid without "+" and usable source keys normalised."""
+        return f"""CASE
+            WHEN {v}.iid = {phone} AND {v}.valid AND NOT starts_with({v}.raw, '+') THEN {v}.norm
+            WHEN {v}.iid IN ({keys}) AND {usable} THEN {v}.norm
+            ELSE {v}.raw
+        END"""
+
+    # Each distinct value of a contact that needs grouping, as its newest record wrote it.
     db.run(
         f"""CREATE OR REPLACE TEMP TABLE cva AS
             SELECT g.gid, v.iid, v.norm, v.raw, v.valid, v.status = 'ok' AS usable, g.survival AS newest
-            {values} WHERE NOT g.multi
+            {values} WHERE NOT g.multi AND v.iid IN ({several})
             UNION ALL
             SELECT g.gid, any_value(v.iid), any_value(v.norm), arg_max(v.raw, g.survival),
                    bool_or(v.valid), bool_or(v.status = 'ok'), max(g.survival)
@@ -289,12 +305,7 @@ def _identifier_columns(db: Database, config: Config, lay: Layout) -> None:
         f"""CREATE OR REPLACE TEMP TABLE cv AS
         WITH several AS (SELECT gid, iid FROM cva GROUP BY gid, iid HAVING count(*) > 1),
         w AS (
-            SELECT a.gid, a.iid AS i, a.norm, a.newest, a.usable,
-                CASE
-                    WHEN a.iid = {phone} AND a.valid AND NOT starts_with(a.raw, '+') THEN a.norm
-                    WHEN a.iid IN ({keys}) AND a.usable THEN a.norm
-                    ELSE a.raw
-                END AS out,
+            SELECT a.gid, a.iid AS i, a.norm, a.newest, a.usable, {written("a", "a.usable")} AS out,
                 s.gid IS NOT NULL AS several
             FROM cva a LEFT JOIN several s ON s.gid = a.gid AND s.iid = a.iid
         ),
@@ -312,8 +323,17 @@ def _identifier_columns(db: Database, config: Config, lay: Layout) -> None:
         FROM ranked GROUP BY gid, i"""
     )
     db.run("DROP TABLE cva")
+    alone = f"""SELECT gid, i, CASE WHEN usable THEN out END AS p, CASE WHEN usable AND i = {phone} THEN norm END AS n,
+            CASE WHEN NOT usable THEN out END AS o
+        FROM (
+            SELECT g.gid, v.iid AS i, v.norm, v.status = 'ok' AS usable, {written("v", "v.status = 'ok'")} AS out
+            {values} WHERE NOT g.multi AND v.iid NOT IN ({several})
+        )"""
     db.run(
         f"""CREATE OR REPLACE TABLE cid_vals AS SELECT gid{columns}
-        FROM (SELECT gid, list(i) AS i, list(p) AS p, list(o) AS o, list(n) AS n FROM cv GROUP BY gid)"""
+        FROM (
+            SELECT gid, list(i) AS i, list(p) AS p, list(o) AS o, list(n) AS n
+            FROM ({alone} UNION ALL SELECT * FROM cv) GROUP BY gid
+        )"""
     )
     db.run("DROP TABLE cv")

@@ -68,7 +68,7 @@ def reference_vals(db: Database, sources: list[Source], config: Config) -> list[
     for source in sources:
         for position, role in source.roles.items():
             if role != UPDATED_AT:
-                parts.append(cell_values(source, position)[0])
+                parts.append(cell_values(source, position))
     in_list = ", ".join(lit(i.name) for i in config.identifiers if i.kind == "source_key")
     # Only source-key values are prefixed (none when no identifier is of kind source_key).
     per_file = f"ident IN ({in_list})" if in_list else "false"
