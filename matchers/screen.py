@@ -140,11 +140,12 @@ def blocked_expr(config: Config) -> str:
 
 
 def screen_values(db: Database, config: Config) -> None:
-    """Set ``vals.status`` for every value."""
+    """Store ``vals`` (normalise's view, or any table of its columns) as a table
+    with ``vid``, ``iid`` and ``status`` for every value."""
     # The digits-only form is computed once per row; the letters-and-digits form
     # (a regular expression, the costliest part) only where _mixed cannot tell.
     db.run(
-        f"""CREATE OR REPLACE TABLE vals AS
+        f"""CREATE OR REPLACE TABLE screened AS
         SELECT * EXCLUDE (national, alnum, digits), {VALUE_NUMBER} AS vid,
             (list_position({_sql_array(config.names)}, ident) - 1)::SMALLINT AS iid,
             CASE WHEN {blocked_expr(config)} THEN 'blocked'
@@ -158,6 +159,7 @@ def screen_values(db: Database, config: Config) -> None:
             )
         )"""
     )
+    db.replace("vals", "screened")
     number_values(db)
     key = config.key
     if key is None:
