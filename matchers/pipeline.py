@@ -188,7 +188,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     build_contact_data(db, sources, lay)
     # Nothing reads the input tables after that: the rest of survivorship gets their memory.
     _drop_tables(db, tuple(s.table for s in sources))
-    build_contacts(db, config, lay)
+    build_contacts(db, config, lay, phone_norm=target is not None)
     _drop_tables(db, WORKING_TABLES)
     stage("report")
     build_findings(db)
