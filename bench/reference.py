@@ -68,7 +68,7 @@ def floor(files: list[str | Path], out: str | Path, threads: int | None = None) 
     con = _connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    con.execute("SET preserve_insertion_order = true")  # row_number() OVER () = file order
+    con.execute("SET preserve_insertion_order = true")  # rowid = file order
     written, rows = [], 0
     for f in map(Path, files):
         src = _reader(f)
@@ -77,11 +77,16 @@ def floor(files: list[str | Path], out: str | Path, threads: int | None = None) 
         em_sql = f"nullif(lower(trim(\"{em}\")), '')" if em else "CAST(NULL AS VARCHAR)"
         ph_sql = f"nullif(regexp_replace(\"{ph}\", '[^0-9]', '', 'g'), '')" if ph else "CAST(NULL AS VARCHAR)"
         target = out / (f.stem + ".parquet")
+        # Read on every thread, then number the rows by position: row_number() OVER ()
+        # in the reading statement would read the file on one thread (as idmerge does, see
+        # matchers.load._number_rows).
+        con.execute(f"CREATE OR REPLACE TABLE raw AS SELECT * FROM {src}")
         con.execute(f"""
-            COPY (SELECT '{_q(f.name)}' AS source, row_number() OVER () AS "row", *,
+            COPY (SELECT '{_q(f.name)}' AS source, rowid + 1 AS "row", *,
                          {em_sql} AS email_norm, {ph_sql} AS phone_norm
-                  FROM {src})
+                  FROM raw)
             TO '{_q(target)}' (FORMAT parquet)""")
+        con.execute("DROP TABLE raw")
         rows += con.execute(f"SELECT count(*) FROM read_parquet('{_q(target)}')").fetchall()[0][0]
         written.append(str(target))
     con.close()
