@@ -244,20 +244,27 @@ def _load_excel(
 
 
 def _number_rows(db: Database, table: str, index: int, name: str) -> None:
-    """``table``: the rows of ``<table>_raw`` in the order they were read, each with its
-    ``rec`` (file and row number), ``source`` and ``row`` (from 1).
+    """``table``: a view of ``<table>_raw``'s rows, each with its ``rec`` (file and
+    row number), ``source`` and ``row`` (from 1).
 
     The number is the row's position in the table (``rowid``): DuckDB stores rows
     in the order they were read, so the file is read on every thread, where
-    ``row_number() OVER ()`` would number it on one (at 4.5M records, 3.1 s
-    against 4.5 s for the larger file).
+    ``row_number() OVER ()`` would number it on one, and nothing is copied (at
+    4.5M records, 2.2 s against 4.5 s for the larger file).
     """
     db.run(
-        f"""CREATE OR REPLACE TABLE {q(table)} AS
+        f"""CREATE OR REPLACE VIEW {q(table)} AS
         SELECT {index * FILE_STRIDE} + rowid + 1 AS rec, {lit(name)} AS source, rowid + 1 AS "row", *
         FROM {q(table + "_raw")}"""
     )
-    db.run(f"DROP TABLE {q(table + '_raw')}")
+
+
+def drop_source(db: Database, source: Source) -> None:
+    """Free a loaded file's rows (its view and the table behind it, or its table)."""
+    if db.one("SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [source.table]):
+        db.run(f"DROP VIEW {q(source.table)}")
+    db.run(f"DROP TABLE IF EXISTS {q(source.table)}")
+    db.run(f"DROP TABLE IF EXISTS {q(source.table + '_raw')}")
 
 
 def _load_parquet(

@@ -25,7 +25,7 @@ from matchers.db import Database, q
 from matchers.explain import build_links
 from matchers.html_report import build_html
 from matchers.link import link_all
-from matchers.load import LoadOptions, Source, load_sources
+from matchers.load import LoadOptions, Source, drop_source, load_sources
 from matchers.normalise import build_records, build_values
 from matchers.preset import Preset
 from matchers.report import Summary, build_findings, summarise
@@ -187,7 +187,8 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     lay = layout(config, sources)
     build_contact_data(db, sources, lay)
     # Nothing reads the input tables after that: the rest of survivorship gets their memory.
-    _drop_tables(db, tuple(s.table for s in sources))
+    for source in sources:
+        drop_source(db, source)
     build_contacts(db, config, lay, phone_norm=target is not None)
     _drop_tables(db, WORKING_TABLES)
     stage("report")
