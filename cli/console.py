@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -12,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from matchers import IdmergeError
+from matchers.errors import DiskFull
 from matchers.pipeline import Stage
 
 out = Console(highlight=False)
@@ -41,6 +44,8 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("Interrupted; no output was changed.")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except DiskFull as exc:
+        disk_full(exc.path)
     except MemoryError:
         err.print(
             "[bold red]Error:[/] out of memory; give --memory-limit a size the machine has free and --temp-dir "
@@ -49,6 +54,8 @@ def user_errors() -> Iterator[None]:
         )
         raise typer.Exit(EXIT_INTERNAL) from None
     except Exception as exc:  # a bug: one line, not a traceback, unless asked
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            disk_full(exc.filename if isinstance(exc.filename, str) else None)
         if os.environ.get(DEBUG_ENV) == "1":
             raise
         first = escape(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
@@ -58,6 +65,17 @@ def user_errors() -> Iterator[None]:
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def disk_full(path: str | None) -> NoReturn:
+    """Print the disk-full line and exit 3 (a limit of the machine, like memory)."""
+    where = f"the disk of {Path(path).parent}" if path else "a disk"
+    err.print(
+        f"[bold red]Error:[/] {escape(where)} is full; free space there, or give --temp-dir a folder on a disk "
+        "with room for what does not fit in memory (about 1.3 GB per million records under --memory-limit 1GB)",
+        soft_wrap=True,
+    )
+    raise typer.Exit(EXIT_INTERNAL)
 
 
 def progress_printer(enabled: bool) -> tuple[Callable[[Stage], None], Callable[[], None]]:

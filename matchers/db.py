@@ -18,6 +18,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from matchers.errors import DiskFull
+
 
 def q(name: str) -> str:
     """Quote an SQL identifier, doubling any double quote inside it."""
@@ -28,6 +30,9 @@ def lit(value: str) -> str:
     """Quote a string literal, for the few places DuckDB takes no parameter."""
     return "'" + value.replace("'", "''") + "'"
 
+
+#: How the operating system's "disk full" (ENOSPC) reads in DuckDB's error messages.
+NO_SPACE = "No space left on device"
 
 #: Set to a file path to append each statement's seconds and opening words (for profiling; no data).
 TRACE_ENV = "IDMERGE_TRACE"
@@ -61,25 +66,31 @@ class Database:
         with open(self.trace, "a", encoding="utf-8") as fh:
             fh.write(f"{time.perf_counter() - started:9.3f}\t{words}\n")
 
-    def run(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        """Execute a statement for its effect."""
+    @contextmanager
+    def _statement(self, sql: str) -> Iterator[None]:
+        """Time a statement, and turn DuckDB's Ctrl-C, out-of-memory and disk-full errors into Python's."""
         try:
             with self._timed(sql):
-                self.con.execute(sql, params or [])
+                yield
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except duckdb.OutOfMemoryException:
             raise MemoryError from None
+        except duckdb.IOException as exc:
+            if NO_SPACE not in str(exc):
+                raise
+            written = re.search(r'file \\?"(.+?)\\?"', str(exc))
+            raise DiskFull(written.group(1) if written else None) from None
+
+    def run(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Execute a statement for its effect."""
+        with self._statement(sql):
+            self.con.execute(sql, params or [])
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Execute a query and return all its rows."""
-        try:
-            with self._timed(sql):
-                return self.con.execute(sql, params or []).fetchall()
-        except duckdb.InterruptException:
-            raise KeyboardInterrupt from None
-        except duckdb.OutOfMemoryException:
-            raise MemoryError from None
+        with self._statement(sql):
+            return self.con.execute(sql, params or []).fetchall()
 
     def one(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The first column of the first row of a query (None when empty)."""
@@ -88,7 +99,7 @@ class Database:
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Execute a query and return its result as an Arrow table."""
-        with self._timed(sql):
+        with self._statement(sql):
             return self.con.sql(sql, params=list(params) if params else None).to_arrow_table()
 
     def register(self, name: str, table: pa.Table) -> None:

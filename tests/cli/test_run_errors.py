@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import typer
+
+from cli.console import user_errors
+from matchers.db import Database
+from tests.cli.conftest import plain
 
 if TYPE_CHECKING:
     from tests.cli.conftest import Idmerge, Outcome
@@ -332,3 +339,33 @@ def test_running_out_of_memory_is_one_line_and_writes_nothing(idmerge: Idmerge) 
         "free disk (what does not fit goes there), or run on fewer or smaller files"
     )
     assert not idmerge.out.exists()
+
+
+FULL_DISK = (
+    "Error: the disk of {folder} is full; free space there, or give --temp-dir a folder on a disk with room for "
+    "what does not fit in memory (about 1.3 GB per million records under --memory-limit 1GB)"
+)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_under_duckdb_is_one_line_and_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
+    # /dev/full answers every write with ENOSPC, as a full spill or output disk does.
+    db = Database()
+    with pytest.raises(typer.Exit) as stopped, user_errors():
+        db.run("COPY (SELECT range AS n FROM range(100000)) TO '/dev/full' (FORMAT csv)")
+    assert stopped.value.exit_code == 3
+    assert plain(capsys.readouterr().err).strip() == FULL_DISK.format(folder="/dev")
+
+
+def test_a_full_disk_under_python_is_the_same_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(typer.Exit) as stopped, user_errors():
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / "report.json"))
+    assert stopped.value.exit_code == 3
+    assert plain(capsys.readouterr().err).strip() == FULL_DISK.format(folder=tmp_path / "out")
+
+
+def test_other_os_errors_stay_internal_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(typer.Exit) as stopped, user_errors():
+        raise OSError(errno.EIO, "Input/output error")
+    assert stopped.value.exit_code == 3
+    assert plain(capsys.readouterr().err).startswith("Internal error: OSError: [Errno 5] Input/output error")
