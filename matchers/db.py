@@ -113,10 +113,13 @@ class Database:
         self.con.execute(f"CREATE OR REPLACE TABLE {q(name)} AS SELECT * FROM {q(view)}")
         self.con.unregister(view)
 
+    def is_view(self, name: str) -> bool:
+        """Whether ``name`` is a view (not a table)."""
+        return bool(self.one("SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]))
+
     def replace(self, name: str, table: str) -> None:
         """Drop the table or view ``name`` and give ``table`` its name."""
-        view = self.one("SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name])
-        self.run(f"DROP {'VIEW' if view else 'TABLE'} {q(name)}")
+        self.run(f"DROP {'VIEW' if self.is_view(name) else 'TABLE'} {q(name)}")
         self.run(f"ALTER TABLE {q(table)} RENAME TO {q(name)}")
 
     def columns(self, name: str) -> list[str]:

@@ -70,6 +70,12 @@ def iid(config: Config, name: str) -> int:
     return config.names.index(name)
 
 
+def iids_sql(config: Config, names: set[str] | list[str]) -> str:
+    """The numbers of some identifiers as the inside of an SQL ``IN (...)`` list
+    (``-1``, which no identifier has, for none: ``x NOT IN (NULL)`` would hold for no row)."""
+    return ", ".join(str(i) for i in sorted(iid(config, n) for n in names if n in config.names)) or "-1"
+
+
 def key_iid(config: Config) -> int | None:
     """The key identifier's number, if there is a key."""
     return iid(config, config.key) if config.key else None

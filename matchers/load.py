@@ -261,7 +261,7 @@ def _number_rows(db: Database, table: str, index: int, name: str) -> None:
 
 def drop_source(db: Database, source: Source) -> None:
     """Free a loaded file's rows (its view and the table behind it, or its table)."""
-    if db.one("SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [source.table]):
+    if db.is_view(source.table):
         db.run(f"DROP VIEW {q(source.table)}")
     db.run(f"DROP TABLE IF EXISTS {q(source.table)}")
     db.run(f"DROP TABLE IF EXISTS {q(source.table + '_raw')}")

@@ -17,6 +17,7 @@ from typing import Any
 
 from matchers.config import Config
 from matchers.db import Database
+from matchers.graph import iids_sql
 from matchers.load import FILE_STRIDE, Source
 from matchers.normalise import several_values
 from matchers.screen import placeholder_expr
@@ -108,8 +109,7 @@ def build_fill(db: Database, config: Config, sources: list[Source]) -> None:
     of (:func:`matchers.normalise.several_values`) are grouped per record first;
     the others have one row per record already (at 4.5M records, 0.3 s against 2 s).
     """
-    several = sorted({config.names.index(n) for s in sources for n in several_values(s) if n in config.names})
-    several_iids = ", ".join(str(i) for i in several) or "-1"
+    several_iids = iids_sql(config, {n for s in sources for n in several_values(s)})
     db.run(
         f"""CREATE OR REPLACE TABLE fill AS
         SELECT p.ident, x.file, x.records, x.usable, x.invalid, x.filled

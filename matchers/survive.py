@@ -275,9 +275,9 @@ def _identifier_columns(db: Database, config: Config, lay: Layout, phone_norm: b
     """
     values = """FROM vals v JOIN rg g USING (rec)
         ANTI JOIN moved_vals m ON m.rec = v.rec AND m.vid = v.vid"""
-    keys = ", ".join(str(graph.iid(config, i.name)) for i in config.identifiers if i.kind == "source_key") or "-1"
+    keys = graph.iids_sql(config, [i.name for i in config.identifiers if i.kind == "source_key"])
     phone = graph.iid(config, "phone") if "phone" in lay.identifiers else -1
-    several = ", ".join(str(graph.iid(config, name)) for name in sorted(lay.several)) or "-1"
+    several = graph.iids_sql(config, lay.several)
     columns = "".join(
         f", p[list_position(i, {graph.iid(config, name)})] AS {q(name)}"
         f", o[list_position(i, {graph.iid(config, name)})] AS {q(name + OTHER_SUFFIX)}"
