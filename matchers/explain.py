@@ -99,7 +99,7 @@ def _link_values() -> str:
 
 def links_query() -> str:
     """``links`` unordered, its file and row joined from ``recs`` (what explanations read)."""
-    return f"""SELECT r.source, r."row", x.ident AS identifier, x.value, x.status
+    return f"""SELECT r.source, r."row", x.ident::VARCHAR AS identifier, x.value, x.status
         FROM ({_link_values()}) x JOIN recs r USING (rec)"""
 
 
@@ -115,7 +115,7 @@ def build_links(db: Database, files: list[str]) -> None:
     db.run(
         f"""CREATE OR REPLACE VIEW {LINKS} AS
         SELECT {names}[rec // {FILE_STRIDE} + 1] AS source, rec % {FILE_STRIDE} AS "row",
-               ident AS identifier, value, status
+               ident::VARCHAR AS identifier, value, status
         FROM ({_link_values()}) ORDER BY rec, iid, value"""
     )
 

@@ -745,7 +745,8 @@ def _screen_figures(db: Database) -> dict[int, tuple[int, int, int, int]]:
         """SELECT col, coalesce(sum(cells) FILTER (WHERE status = 'blocked'), 0),
                   coalesce(sum(cells) FILTER (WHERE status = 'invalid'), 0),
                   coalesce(sum(cells) FILTER (WHERE ident = 'phone' AND status = 'invalid'
-                                              AND NOT starts_with(raw, '+') AND NOT starts_with(raw, '00')), 0),
+                                              AND NOT starts_with(coalesce(written, norm), '+')
+                                              AND NOT starts_with(coalesce(written, norm), '00')), 0),
                   sum(cells)
         FROM vals GROUP BY col"""
     )

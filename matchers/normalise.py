@@ -1,6 +1,7 @@
 """Stage 2: one row per identifier value, with its normalised form.
 
-Builds ``vals(rec, ident, raw, norm, valid)``: ``raw`` as written (trimmed),
+Builds ``vals(rec, ident, raw, norm, valid)``: ``raw`` as written (trimmed;
+screening keeps it only where it differs from ``norm``, as ``written``),
 ``norm`` the form records are matched by, ``valid`` whether the email or phone
 library accepted it. Emails and phones go through ``email-validator`` and
 ``phonenumbers``, called once per *distinct* cleaned value, never per row;

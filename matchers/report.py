@@ -43,11 +43,10 @@ def blocked_values() -> str:
     is told once per distinct raw text, not once per row.
     """
     return f"""SELECT v.rec, v.iid, v.ident, v.norm, CASE WHEN p.placeholder THEN lower(v.raw) ELSE v.norm END AS value
-        FROM vals v JOIN (
+        FROM (SELECT *, coalesce(written, norm) AS raw FROM vals WHERE status = 'blocked') v JOIN (
             SELECT raw, {placeholder_expr()} AS placeholder
-            FROM (SELECT DISTINCT raw FROM vals WHERE status = 'blocked')
-        ) p ON p.raw IS NOT DISTINCT FROM v.raw
-        WHERE v.status = 'blocked'"""
+            FROM (SELECT DISTINCT coalesce(written, norm) AS raw FROM vals WHERE status = 'blocked')
+        ) p ON p.raw IS NOT DISTINCT FROM v.raw"""
 
 
 def build_findings(db: Database) -> None:
@@ -89,7 +88,7 @@ def build_findings(db: Database) -> None:
             JOIN membership ct ON ct.rec = mv.to_gid
             GROUP BY ALL
         )
-        SELECT a.kind, a.ident AS identifier, a.value, a.records,
+        SELECT a.kind, a.ident::VARCHAR AS identifier, a.value, a.records,
                array_to_string(list_slice(a.ids, 1, {MAX_LISTED}), ';') AS contacts,
                len(a.ids) AS contact_count,
                m.moved_from, m.moved_to

@@ -288,19 +288,20 @@ def _identifier_columns(db: Database, config: Config, lay: Layout, phone_norm: b
 
     def written(v: str, usable: str) -> str:
         """How a value is written in the merged row: phones valid without "+" and usable source keys normalised."""
+        raw = f"coalesce({v}.written, {v}.norm)"
         return f"""CASE
-            WHEN {v}.iid = {phone} AND {v}.valid AND NOT starts_with({v}.raw, '+') THEN {v}.norm
+            WHEN {v}.iid = {phone} AND {v}.valid AND NOT starts_with({raw}, '+') THEN {v}.norm
             WHEN {v}.iid IN ({keys}) AND {usable} THEN {v}.norm
-            ELSE {v}.raw
+            ELSE {raw}
         END"""
 
     # Each distinct value of a contact that needs grouping, as its newest record wrote it.
     db.run(
         f"""CREATE OR REPLACE TEMP TABLE cva AS
-            SELECT g.gid, v.iid, v.norm, v.raw, v.valid, v.status = 'ok' AS usable, g.survival AS newest
+            SELECT g.gid, v.iid, v.norm, v.written, v.valid, v.status = 'ok' AS usable, g.survival AS newest
             {values} WHERE NOT g.multi AND v.iid IN ({several})
             UNION ALL
-            SELECT g.gid, any_value(v.iid), any_value(v.norm), arg_max(v.raw, g.survival),
+            SELECT g.gid, any_value(v.iid), any_value(v.norm), arg_max(coalesce(v.written, v.norm), g.survival),
                    bool_or(v.valid), bool_or(v.status = 'ok'), max(g.survival)
             {values} WHERE g.multi
             GROUP BY g.gid, v.vid"""
