@@ -50,7 +50,7 @@ from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
 from matchers.db import Database, lit, q
 from matchers.errors import IdmergeError, InputError
-from matchers.load import FILE_STRIDE
+from matchers.load import place_sql
 from matchers.normalise import PREFIXED_SOURCE_KEY, canonical_email, parse_phones
 from matchers.report import FINDING_KINDS, blocked_values
 
@@ -98,9 +98,9 @@ def _link_values() -> str:
 
 
 def links_query() -> str:
-    """``links`` unordered, its file and row joined from ``recs`` (what explanations read)."""
+    """``links`` unordered, its file and row joined from ``membership`` (what explanations read)."""
     return f"""SELECT r.source, r."row", x.ident::VARCHAR AS identifier, x.value, x.status
-        FROM ({_link_values()}) x JOIN recs r USING (rec)"""
+        FROM ({_link_values()}) x JOIN membership r USING (rec)"""
 
 
 def build_links(db: Database, files: list[str]) -> None:
@@ -111,11 +111,9 @@ def build_links(db: Database, files: list[str]) -> None:
     A record's number holds its file (``files``, by input order) and its row, so
     the sort carries neither: they are worked out from the number once sorted.
     """
-    names = "[" + ", ".join(lit(f) for f in files) + "]"
     db.run(
         f"""CREATE OR REPLACE VIEW {LINKS} AS
-        SELECT {names}[rec // {FILE_STRIDE} + 1] AS source, rec % {FILE_STRIDE} AS "row",
-               ident::VARCHAR AS identifier, value, status
+        SELECT {place_sql(files)}, ident::VARCHAR AS identifier, value, status
         FROM ({_link_values()}) ORDER BY rec, iid, value"""
     )
 

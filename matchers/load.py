@@ -35,6 +35,15 @@ from matchers.preset import FIELDS, ConsentColumn, ConsentFile, Preset, detect, 
 OWN_ID_COLUMN = "contact_id"
 #: Records of one file are numbered below this; file i starts at i * FILE_STRIDE.
 FILE_STRIDE = 1 << 40
+
+
+def place_sql(files: list[str], rec: str = "rec") -> str:
+    """SQL ``source, "row"`` of a record number: its file's name (``files``, by input
+    order) and its row in that file, both worked out from the number, which holds them."""
+    names = "[" + ", ".join(lit(f) for f in files) + "]"
+    return f'{names}[{rec} // {FILE_STRIDE} + 1] AS source, {rec} % {FILE_STRIDE} AS "row"'
+
+
 SAMPLE_BYTES = 1 << 16
 DELIMITERS = (",", ";", "\t", "|")
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}

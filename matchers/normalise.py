@@ -7,7 +7,7 @@ library accepted it. Emails and phones go through ``email-validator`` and
 ``phonenumbers``, called once per *distinct* cleaned value, never per row;
 everything else is SQL over whole columns.
 
-Also builds ``recs(rec, source, row, updated_at)`` with ``updated_at`` parsed
+Also builds ``recs(rec, updated_at, recency, survival)`` with ``updated_at`` parsed
 by the date format that reads most of that column's values.
 """
 
@@ -109,7 +109,7 @@ def build_records(db: Database, sources: list[Source], prefer: tuple[str, ...] =
         position = next((p for p, r in source.roles.items() if r == UPDATED_AT), None)
         if position is None:
             parts.append(
-                f'SELECT rec, source, "row", NULL::TIMESTAMP AS updated_at, {weights.get(source.index, 0)} AS weight '
+                f"SELECT rec, NULL::TIMESTAMP AS updated_at, {weights.get(source.index, 0)} AS weight "
                 f"FROM {q(source.table)}"
             )
             continue
@@ -117,8 +117,7 @@ def build_records(db: Database, sources: list[Source], prefer: tuple[str, ...] =
         fmt = _best_date_format(db, source.table, col)
         parsed = _date_expr(col, fmt)
         parts.append(
-            f'SELECT rec, source, "row", {parsed} AS updated_at, {weights.get(source.index, 0)} AS weight '
-            f"FROM {q(source.table)}"
+            f"SELECT rec, {parsed} AS updated_at, {weights.get(source.index, 0)} AS weight FROM {q(source.table)}"
         )
         filled += int(db.one(f"SELECT count(*) FROM {q(source.table)} WHERE trim({col}) <> ''"))
     # recency: the one order of MATCHING.md ("Recency"): dated records are newer

@@ -67,7 +67,7 @@ def build_findings(db: Database) -> None:
             FROM (SELECT DISTINCT ident, norm FROM moves) m
             JOIN vals v ON v.ident = m.ident AND v.norm = m.norm
             UNION ALL
-            SELECT source || ':' || "row", 'no_identifier', NULL, rec FROM recs
+            SELECT source || ':' || "row", 'no_identifier', NULL, rec FROM membership
             WHERE rec NOT IN (SELECT rec FROM vals WHERE status = 'ok')
             UNION ALL
             SELECT cc.status, 'consent_changed', cc.channel || '_status', c.rec

@@ -165,7 +165,8 @@ def screen_values(db: Database, config: Config) -> None:
     # written is kept only where it differs from the normalised one.
     db.run(
         f"""CREATE OR REPLACE TABLE screened AS
-        SELECT rec, ident::{_enum(sorted(config.names))} AS ident, norm, CASE WHEN raw IS DISTINCT FROM norm THEN raw END AS written,
+        SELECT rec, ident::{_enum(sorted(config.names))} AS ident, norm,
+            CASE WHEN raw IS DISTINCT FROM norm THEN raw END AS written,
             * EXCLUDE (rec, ident, norm, raw, national, alnum, digits), {VALUE_NUMBER} AS vid,
             (list_position({_sql_array(config.names)}, ident) - 1)::SMALLINT AS iid,
             (CASE WHEN {blocked_expr(config)} THEN 'blocked'

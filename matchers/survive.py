@@ -20,7 +20,7 @@ from matchers import graph
 from matchers.config import Config
 from matchers.db import Database, lit, q
 from matchers.identifiers import OTHER_SEPARATOR, OTHER_SUFFIX, UPDATED_AT
-from matchers.load import OWN_ID_COLUMN, Source
+from matchers.load import OWN_ID_COLUMN, Source, place_sql
 from matchers.normalise import several_values
 from matchers.preset import CHANNELS, FIELDS
 
@@ -43,7 +43,7 @@ class Layout:
 
 
 def assign_contacts(db: Database, sources: list[Source]) -> None:
-    """``contact(gid, contact_id)`` and ``membership(rec, contact_id, matched_by)``."""
+    """``contact(gid, contact_id)`` and the ``membership(rec, source, row, contact_id, matched_by)`` view."""
     # Identifier priorities for the links view, which is read after the working tables are gone.
     db.run("CREATE OR REPLACE TABLE prio AS SELECT ident, iid::BIGINT AS prio FROM limits")
     # A contact is named after its highest-priority value no other contact
@@ -82,18 +82,22 @@ def assign_contacts(db: Database, sources: list[Source]) -> None:
                     AS {CONTACT_ID}
         FROM ids"""
     )
+    # members holds what membership shows but cannot work out: a record's file
+    # and row are in its number, and matched_by is the identifier's priority.
     db.run(
-        f"""CREATE OR REPLACE TABLE membership AS
+        f"""CREATE OR REPLACE TABLE members AS
         WITH x AS (SELECT g.gid, s.rec, s.iid, s.vid FROM sv s JOIN grp g USING (rec)),
         shared AS (SELECT gid, vid FROM x GROUP BY ALL HAVING count(*) > 1),
-        best AS (
-            SELECT x.rec, l.ident AS matched_by
-            FROM (SELECT x.rec, min(x.iid) AS iid FROM x JOIN shared USING (gid, vid) GROUP BY x.rec) x
-            JOIN limits l USING (iid)
-        )
-        SELECT r.rec, r.source, r."row", c.{CONTACT_ID}, b.matched_by
-        FROM recs r JOIN grp g USING (rec) JOIN contact c USING (gid) LEFT JOIN best b USING (rec)
-        ORDER BY r.rec"""
+        best AS (SELECT x.rec, min(x.iid) AS matched_iid FROM x JOIN shared USING (gid, vid) GROUP BY x.rec)
+        SELECT g.rec, c.{CONTACT_ID}, b.matched_iid
+        FROM grp g JOIN contact c USING (gid) LEFT JOIN best b USING (rec)
+        ORDER BY g.rec"""
+    )
+    names = "[" + ", ".join(lit(n) for (n,) in db.rows("SELECT ident FROM limits ORDER BY iid")) + "]"
+    db.run(
+        f"""CREATE OR REPLACE VIEW membership AS
+        SELECT rec, {place_sql([s.name for s in sources])}, {CONTACT_ID}, {names}[matched_iid + 1] AS matched_by
+        FROM members"""
     )
 
 
