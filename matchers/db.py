@@ -43,8 +43,6 @@ class Database:
 
     def __init__(self, *, memory_limit: str | None = None, temp_dir: str | None = None) -> None:
         self.con = duckdb.connect(":memory:")
-        #: the memory limit asked for (None: DuckDB's default, most of the machine's memory)
-        self.memory_limit = memory_limit
         self.con.execute("SET preserve_insertion_order = true")
         self.con.execute("SET enable_progress_bar = false")
         threads = os.cpu_count() or 1

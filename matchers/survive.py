@@ -212,6 +212,7 @@ def build_contacts(db: Database, config: Config, lay: Layout, *, phone_norm: boo
     """
     phone_norm = phone_norm and "phone" in lay.identifiers
     _identifier_columns(db, config, lay, phone_norm)
+    db.run("DROP TABLE rg")
     if phone_norm:
         db.run(f"CREATE OR REPLACE TABLE primary_phone AS SELECT gid, {q(PRIMARY_PHONE)} AS norm FROM cid_vals")
     ident_cols = "".join(f", i.{q(n)}, i.{q(n + OTHER_SUFFIX)}" for n in lay.identifiers)
@@ -236,21 +237,18 @@ def build_contacts(db: Database, config: Config, lay: Layout, *, phone_norm: boo
             """CREATE OR REPLACE TEMP TABLE cbase AS
             SELECT b.*, s.* EXCLUDE (gid) FROM cbase b LEFT JOIN cstatus s USING (gid)"""
         )
-    joined = f"SELECT b.{CONTACT_ID}{ident_cols}{rest} FROM cbase b LEFT JOIN cid_vals i USING (gid)"
-    if not db.memory_limit:
-        db.run(f"CREATE OR REPLACE TABLE contacts AS {joined} ORDER BY {CONTACT_ID}")
-    else:
-        # Sorting every merged row at once needs more memory than a small limit
-        # allows (with two threads, 250 MB at 1M records): the rows are sorted in
-        # ranges of contact_id instead, appended in order.
-        db.run(f"CREATE OR REPLACE TEMP TABLE cjoined AS {joined}")
-        db.run("CREATE OR REPLACE TABLE contacts AS SELECT * FROM cjoined LIMIT 0")
-        ranges = [f"{CONTACT_ID} < {lit(SORT_BOUNDS[0])}"]
-        ranges += [f"{CONTACT_ID} >= {lit(low)} AND {CONTACT_ID} < {lit(high)}" for low, high in pairwise(SORT_BOUNDS)]
-        ranges += [f"{CONTACT_ID} >= {lit(SORT_BOUNDS[-1])}"]
-        for where in ranges:
-            db.run(f"INSERT INTO contacts SELECT * FROM cjoined WHERE {where} ORDER BY {CONTACT_ID}")
-        db.run("DROP TABLE cjoined")
+    # The merged rows are joined and sorted in ranges of contact_id, appended in
+    # order: one sort of every merged row would hold a second copy of them all
+    # (1.8 GB at 4.5M records; more than a small memory limit allows).
+    ranges = [f"{CONTACT_ID} < {lit(SORT_BOUNDS[0])}"]
+    ranges += [f"{CONTACT_ID} >= {lit(low)} AND {CONTACT_ID} < {lit(high)}" for low, high in pairwise(SORT_BOUNDS)]
+    ranges += [f"{CONTACT_ID} >= {lit(SORT_BOUNDS[-1])}"]
+    for n, where in enumerate(ranges):
+        part = f"""SELECT b.{CONTACT_ID}{ident_cols}{rest}
+            FROM (SELECT * FROM cbase WHERE {where}) b
+            LEFT JOIN (SELECT * FROM cid_vals SEMI JOIN (SELECT gid FROM cbase WHERE {where}) USING (gid)) i
+            USING (gid) ORDER BY {CONTACT_ID}"""
+        db.run(f"CREATE OR REPLACE TABLE contacts AS {part}" if n == 0 else f"INSERT INTO contacts {part}")
     db.run("DROP TABLE cbase")
 
 
