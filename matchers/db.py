@@ -36,6 +36,8 @@ NO_SPACE = "No space left on device"
 
 #: Set to a file path to append each statement's seconds and opening words (for profiling; no data).
 TRACE_ENV = "IDMERGE_TRACE"
+#: Larger than anything a run writes: no automatic checkpoints.
+NO_CHECKPOINT = "1TB"
 
 
 class Database:
@@ -45,6 +47,10 @@ class Database:
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET preserve_insertion_order = true")
         self.con.execute("SET enable_progress_bar = false")
+        # An in-memory database has nothing to make durable, yet DuckDB checkpoints
+        # it whenever a statement has written more than checkpoint_threshold
+        # (16 MB): at 1M records a quarter of the run's time (25.4 -> 18.9 s).
+        self.con.execute(f"SET checkpoint_threshold = {lit(NO_CHECKPOINT)}")
         threads = os.cpu_count() or 1
         self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
