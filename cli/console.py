@@ -72,7 +72,7 @@ def disk_full(path: str | None) -> NoReturn:
     where = f"the disk of {Path(path).parent}" if path else "a disk"
     err.print(
         f"[bold red]Error:[/] {escape(where)} is full; free space there, or give --temp-dir a folder on a disk "
-        "with room for what does not fit in memory (about 1.5 GB per million records under --memory-limit 1GB)",
+        "with room for what does not fit in memory (about 1 GB per million records under --memory-limit 1GB)",
         soft_wrap=True,
     )
     raise typer.Exit(EXIT_INTERNAL)

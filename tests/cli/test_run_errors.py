@@ -343,7 +343,7 @@ def test_running_out_of_memory_is_one_line_and_writes_nothing(idmerge: Idmerge) 
 
 FULL_DISK = (
     "Error: the disk of {folder} is full; free space there, or give --temp-dir a folder on a disk with room for "
-    "what does not fit in memory (about 1.5 GB per million records under --memory-limit 1GB)"
+    "what does not fit in memory (about 1 GB per million records under --memory-limit 1GB)"
 )
 
 
