@@ -37,11 +37,11 @@ OWN_ID_COLUMN = "contact_id"
 FILE_STRIDE = 1 << 40
 
 
-def place_sql(files: list[str], rec: str = "rec") -> str:
-    """SQL ``source, "row"`` of a record number: its file's name (``files``, by input
-    order) and its row in that file, both worked out from the number, which holds them."""
+def place_sql(files: list[str]) -> str:
+    """SQL ``source, "row"`` of ``rec``: its file's name (``files``, by input order) and
+    its row in that file, both worked out from the number, which holds them."""
     names = "[" + ", ".join(lit(f) for f in files) + "]"
-    return f'{names}[{rec} // {FILE_STRIDE} + 1] AS source, {rec} % {FILE_STRIDE} AS "row"'
+    return f'{names}[rec // {FILE_STRIDE} + 1] AS source, rec % {FILE_STRIDE} AS "row"'
 
 
 SAMPLE_BYTES = 1 << 16
