@@ -180,10 +180,12 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     graph.prepare(db, config)
     merges = link_all(db, config)
     stage("contacts")
+    # Survivorship reads none of the linking tables but these few, which name
+    # the contacts: the memory of the others serves it instead.
+    _drop_tables(db, tuple(t for t in LINKING_TABLES if t not in NAMING_TABLES))
     assign_contacts(db, sources)
     merge_consent(db)
-    # Survivorship reads none of the linking tables: their memory serves it instead.
-    _drop_tables(db, LINKING_TABLES)
+    _drop_tables(db, NAMING_TABLES)
     lay = layout(config, sources)
     build_contact_data(db, sources, lay)
     # Nothing reads the input tables after that: the rest of survivorship gets their memory.
@@ -239,6 +241,8 @@ LINKING_TABLES = (
     "email_norm",
     "phone_norm",
 )
+#: The linking tables that naming the contacts (``assign_contacts``) reads or makes.
+NAMING_TABLES = ("sv", "lone_vals", "limits", "anchors", "row_hash")
 #: Tables only linking and survivorship need; dropped before the report so their memory serves the rest.
 WORKING_TABLES = (*LINKING_TABLES, "cid_vals", "rg", "cdata", "cstatus", "consent_words")
 
