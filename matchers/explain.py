@@ -114,7 +114,7 @@ def build_links(db: Database, files: list[str]) -> None:
     db.run(
         f"""CREATE OR REPLACE VIEW {LINKS} AS
         SELECT {place_sql(files)}, ident::VARCHAR AS identifier, value, status
-        FROM ({_link_values()}) ORDER BY rec, iid, value"""
+        FROM (SELECT rec, iid, ident, value, status FROM ({_link_values()}) ORDER BY rec, iid, value)"""
     )
 
 
