@@ -176,6 +176,8 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
         unreadable_statuses = build_consent(db, sources)
     stage("screen")
     screen_values(db, config)
+    # vals is a table now: the normalised forms it was joined from are read no more.
+    _drop_tables(db, NORMALISING_TABLES)
     stage("link")
     graph.prepare(db, config)
     merges = link_all(db, config)
@@ -238,9 +240,9 @@ LINKING_TABLES = (
     "key_recs",
     "identified",
     "hubs",
-    "email_norm",
-    "phone_norm",
 )
+#: Each distinct email and phone with its normalised form; read until screening makes vals a table.
+NORMALISING_TABLES = ("email_norm", "phone_norm")
 #: The linking tables that naming the contacts (``assign_contacts``) reads or makes.
 NAMING_TABLES = ("sv", "lone_vals", "limits", "anchors", "row_hash")
 #: Tables only linking and survivorship need; dropped before the report so their memory serves the rest.
