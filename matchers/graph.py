@@ -13,6 +13,8 @@ integers instead of strings. Tables these functions read and write:
 - ``lone_vals(rec, iid, vid)``: the rest of ``uv``, values no other record
   carries (they count towards limits, never link; moving values leaves them be);
 - ``lone(rec, iid, n)``: how many of them a record carries, per identifier;
+- ``value_counts(iid, n, ok)``: distinct values per identifier, and how many of
+  them are usable (for the report);
 - ``grp(rec, gid)``: the group each record is in; ``gid`` is always the
   smallest ``rec`` of the group, so it is also a member record;
 - ``notes(kind, ident, norm)``: values reported by the linking stages;
@@ -46,13 +48,23 @@ def prepare(db: Database, config: Config) -> None:
     # vals holds one row per record, identifier and normalised value (normalise's
     # contract, tested against its definition), so these rows need no DISTINCT.
     db.run("CREATE OR REPLACE TABLE uv AS SELECT rec, iid, vid FROM vals WHERE status = 'ok'")
+    # One grouping of every value serves linking (how many records carry it
+    # usable) and the report (distinct and usable values per identifier).
+    db.run(
+        """CREATE OR REPLACE TEMP TABLE holders AS
+        SELECT vid, any_value(iid) AS iid, count(*) FILTER (WHERE status = 'ok') AS n FROM vals GROUP BY vid"""
+    )
+    db.run(
+        """CREATE OR REPLACE TABLE value_counts AS
+        SELECT iid, count(*) AS n, count(*) FILTER (WHERE n > 0) AS ok FROM holders GROUP BY iid"""
+    )
     db.run(
         """CREATE OR REPLACE TABLE sv AS
-        WITH holders AS (SELECT vid, count(*) AS n FROM uv GROUP BY vid)
         SELECT u.rec, u.iid, u.vid, r.recency
-        FROM uv u JOIN holders h USING (vid) JOIN recs r USING (rec)
-        WHERE h.n > 1 ORDER BY u.iid, u.vid"""
+        FROM uv u JOIN (SELECT vid FROM holders WHERE n > 1) h USING (vid) JOIN recs r USING (rec)
+        ORDER BY u.iid, u.vid"""
     )
+    db.run("DROP TABLE holders")
     db.run("CREATE OR REPLACE TABLE lone_vals AS SELECT rec, iid, vid FROM uv ANTI JOIN sv USING (vid)")
     db.run("CREATE OR REPLACE TABLE lone AS SELECT rec, iid, count(*) AS n FROM lone_vals GROUP BY rec, iid")
     db.run("CREATE OR REPLACE TABLE grp AS SELECT rec, rec AS gid FROM recs")

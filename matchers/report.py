@@ -195,13 +195,7 @@ def summarise(
     with_value = {ident: int(n) for ident, n in db.rows("SELECT ident, sum(records) FROM fill GROUP BY ident")}
     fill = {
         ident: (with_value.get(ident, 0), int(d), int(u))
-        for ident, d, u in db.rows(
-            """SELECT p.ident, x.n, x.ok
-            FROM (
-                SELECT iid, count(*) AS n, count(*) FILTER (WHERE ok) AS ok
-                FROM (SELECT iid, vid, bool_or(status = 'ok') AS ok FROM vals GROUP BY iid, vid) GROUP BY iid
-            ) x JOIN prio p ON p.prio = x.iid"""
-        )
+        for ident, d, u in db.rows("SELECT p.ident, x.n, x.ok FROM value_counts x JOIN prio p ON p.prio = x.iid")
     }
     matched = dict(db.rows("SELECT matched_by, count(*) FROM membership WHERE matched_by IS NOT NULL GROUP BY 1"))
     present = {role for s in sources for role in s.roles.values()}
