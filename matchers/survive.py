@@ -48,9 +48,7 @@ def assign_contacts(db: Database, sources: list[Source]) -> None:
     db.run("CREATE OR REPLACE TABLE prio AS SELECT ident, iid::BIGINT AS prio FROM limits")
     # A contact is named after its highest-priority value no other contact
     # holds. A value only one record carries is such a value already; of the
-    # shared ones, those held by one group. (The values of the highest
-    # priority are found by grouping and a semi join: a window over every
-    # value took a quarter longer.)
+    # shared ones, those held by one group.
     db.run(
         f"""CREATE OR REPLACE TABLE anchors AS
         WITH shared AS (SELECT DISTINCT g.gid, s.iid, s.vid FROM sv s JOIN grp g USING (rec)),
@@ -60,8 +58,7 @@ def assign_contacts(db: Database, sources: list[Source]) -> None:
             UNION ALL
             SELECT g.gid, u.iid, u.vid FROM lone_vals u JOIN grp g USING (rec)
         ),
-        top AS (SELECT gid, min(iid) AS iid FROM own GROUP BY gid),
-        best AS (SELECT gid, vid FROM own SEMI JOIN top USING (gid, iid))
+        best AS (SELECT gid, vid FROM own QUALIFY iid = min(iid) OVER (PARTITION BY gid))
         SELECT b.gid, arg_min(d.ident || chr(31) || d.norm, d.norm) AS anchor
         FROM best b JOIN ({graph.names("SELECT vid FROM best")}) d USING (vid)
         GROUP BY b.gid"""
