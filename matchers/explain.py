@@ -758,14 +758,18 @@ def _kept_apart(db: Database, settings: ResultSettings, show: Show) -> dict[str,
         """CREATE OR REPLACE TEMP TABLE e_other AS
         SELECT DISTINCT fid, unnest(others) AS contact_id FROM e_kept WHERE kind IN ('conflict', 'limit', 'moved')"""
     )
+    # Their records first, as a table: joined as a subquery, DuckDB built the
+    # join on every link instead of on these few records (at 10M records 8.9 s
+    # and 3 GB more memory, against 0.1 s).
+    db.run(
+        """CREATE OR REPLACE TEMP TABLE e_people AS
+        SELECT m.contact_id, m.source, m."row" FROM x_membership m
+        WHERE m.contact_id IN (SELECT contact_id FROM e_other)"""
+    )
     db.run(
         """CREATE OR REPLACE TEMP TABLE e_other_vals AS
-        WITH people AS (
-            SELECT m.contact_id, m.source, m."row" FROM x_membership m
-            WHERE m.contact_id IN (SELECT contact_id FROM e_other)
-        )
         SELECT DISTINCT p.contact_id, l.identifier, l.value
-        FROM x_links l JOIN people p USING (source, "row") WHERE l.status = 'ok'"""
+        FROM x_links l JOIN e_people p USING (source, "row") WHERE l.status = 'ok'"""
     )
     key = settings.key or ""
     other_keys: dict[int, dict[str, list[str]]] = {}
