@@ -12,7 +12,6 @@ integers instead of strings. Tables these functions read and write:
   records carry, the only values that can link anything;
 - ``lone_vals(rec, iid, vid)``: the rest of ``uv``, values no other record
   carries (they count towards limits, never link; moving values leaves them be);
-- ``lone(rec, iid, n)``: how many of them a record carries, per identifier;
 - ``value_counts(iid, n, ok)``: distinct values per identifier, and how many of
   them are usable (for the report);
 - ``grp(rec, gid)``: the group each record is in; ``gid`` is always the
@@ -66,7 +65,6 @@ def prepare(db: Database, config: Config) -> None:
     )
     db.run("DROP TABLE holders")
     db.run("CREATE OR REPLACE TABLE lone_vals AS SELECT rec, iid, vid FROM uv ANTI JOIN sv USING (vid)")
-    db.run("CREATE OR REPLACE TABLE lone AS SELECT rec, iid, count(*) AS n FROM lone_vals GROUP BY rec, iid")
     db.run("CREATE OR REPLACE TABLE grp AS SELECT rec, rec AS gid FROM recs")
     db.run("CREATE OR REPLACE TABLE notes (kind VARCHAR, ident VARCHAR, norm VARCHAR)")
     db.run("CREATE OR REPLACE TABLE moved_vals (rec BIGINT, ident VARCHAR, norm VARCHAR, vid UBIGINT)")
@@ -99,7 +97,7 @@ def failing_candidates(db: Database, key: int | None, *, strict_key: bool) -> No
     A merge is refused when the merged group would hold more distinct values of
     any identifier than both its limit and the largest number any of its parts
     already holds; with ``strict_key`` also when it would hold two key values
-    (``key`` is the key's ``iid``). Values no other record carries (``lone``)
+    (``key`` is the key's ``iid``). Values no other record carries (``lone_vals``)
     are counted, not listed: each belongs to one part, so it adds one to that
     part and one to the merged group. Result: ``verdict(cid, conflict)``, one
     row per refused candidate, with ``conflict`` true when two key values met
@@ -110,7 +108,7 @@ def failing_candidates(db: Database, key: int | None, *, strict_key: bool) -> No
         f"""CREATE OR REPLACE TABLE verdict AS
         WITH cg AS (SELECT c.cid, c.gid, g.rec FROM cand c JOIN grp g ON g.gid = c.gid),
         gv AS (SELECT DISTINCT cg.cid, cg.gid, s.iid, s.vid FROM cg JOIN sv s USING (rec)),
-        gl AS (SELECT cg.cid, cg.gid, l.iid, sum(l.n) AS n FROM cg JOIN lone l USING (rec) GROUP BY ALL),
+        gl AS (SELECT cg.cid, cg.gid, l.iid, count(*) AS n FROM cg JOIN lone_vals l USING (rec) GROUP BY ALL),
         part AS (
             SELECT cid, iid, max(n) AS m FROM (
                 SELECT cid, gid, iid, sum(n) AS n FROM (

@@ -217,7 +217,6 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
 LINKING_TABLES = (
     "sv",
     "uv",
-    "lone",
     "lone_vals",
     "moved",
     "limits",
