@@ -123,8 +123,8 @@ def write_outputs(
         )
         copy_table(db, "SELECT * FROM findings", writer.temp(f"findings.{fmt}"), fmt)
         # links is written last: it sorts every identifier value of every record,
-        # the run's largest sort, so the outputs written already go first
-        # (at 4.5M records contacts alone holds 1.7 GB).
+        # the run's largest sort, so the tables written already are dropped first
+        # (at 4.5M records the run's peak fell by 0.4 GB).
         for table in ("contacts", "findings"):
             db.run(f"DROP TABLE {table}")
         copy_table(db, f"SELECT * FROM {LINKS}", writer.temp(f"{LINKS}.{fmt}"), fmt)
