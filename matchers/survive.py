@@ -240,10 +240,7 @@ def build_contacts(db: Database, config: Config, lay: Layout, *, phone_norm: boo
     # The merged rows are joined and sorted in ranges of contact_id, appended in
     # order: one sort of every merged row would hold a second copy of them all
     # (1.8 GB at 4.5M records; more than a small memory limit allows).
-    ranges = [f"{CONTACT_ID} < {lit(SORT_BOUNDS[0])}"]
-    ranges += [f"{CONTACT_ID} >= {lit(low)} AND {CONTACT_ID} < {lit(high)}" for low, high in pairwise(SORT_BOUNDS)]
-    ranges += [f"{CONTACT_ID} >= {lit(SORT_BOUNDS[-1])}"]
-    for n, where in enumerate(ranges):
+    for n, where in enumerate(_ranges(CONTACT_ID, [lit(b) for b in SORT_BOUNDS])):
         part = f"""SELECT b.{CONTACT_ID}{ident_cols}{rest}
             FROM (SELECT * FROM cbase WHERE {where}) b
             LEFT JOIN (SELECT * FROM cid_vals SEMI JOIN (SELECT gid FROM cbase WHERE {where}) USING (gid)) i
@@ -252,7 +249,7 @@ def build_contacts(db: Database, config: Config, lay: Layout, *, phone_norm: boo
     db.run("DROP TABLE cbase")
 
 
-#: Where the contacts are cut to be sorted in parts under a memory limit (ids are ``c`` and hex digits).
+#: Where the contacts are cut to be sorted in parts (ids are ``c`` and hex digits).
 SORT_BOUNDS = [f"c{d}" for d in "123456789abcdef"]
 
 #: How many contacts' identifier lists are built in one statement (see ``_identifier_columns``).
@@ -262,20 +259,26 @@ CONTACTS_PER_PART = 400_000
 PRIMARY_PHONE = "__primary_phone_norm"
 
 
-def _gid_ranges(db: Database, size: int) -> list[tuple[int | None, int | None]]:
-    """Ranges ``[low, high)`` of ``gid`` (None: unbounded) of about ``size`` contacts each."""
+def _gid_cuts(db: Database, size: int) -> list[str]:
+    """Values of ``gid`` that cut the contacts into ranges of about ``size`` contacts each."""
     parts = max(1, -(-int(db.one("SELECT count(*) FROM contact")) // size))
-    cuts = (
-        db.one(f"SELECT quantile_disc(gid, {[k / parts for k in range(1, parts)]}) FROM contact") if parts > 1 else []
+    if parts == 1:
+        return []
+    return [
+        str(int(c)) for c in db.one(f"SELECT quantile_disc(gid, {[k / parts for k in range(1, parts)]}) FROM contact")
+    ]
+
+
+def _ranges(column: str, cuts: list[str]) -> list[str]:
+    """SQL conditions putting ``column`` in each range between ascending ``cuts``
+    (SQL literals): below the first, from each to the next, from the last on."""
+    if not cuts:
+        return ["true"]
+    return (
+        [f"{column} < {cuts[0]}"]
+        + [f"{column} >= {low} AND {column} < {high}" for low, high in pairwise(cuts)]
+        + [f"{column} >= {cuts[-1]}"]
     )
-    bounds = [None, *(int(c) for c in cuts), None]
-    return list(pairwise(bounds))
-
-
-def _within(column: str, low: int | None, high: int | None) -> str:
-    """SQL true for a ``column`` in ``[low, high)``."""
-    tests = ([f"{column} >= {low}"] if low is not None else []) + ([f"{column} < {high}"] if high is not None else [])
-    return " AND ".join(tests) or "true"
 
 
 def _identifier_columns(db: Database, config: Config, lay: Layout, phone_norm: bool) -> None:
@@ -323,8 +326,7 @@ def _identifier_columns(db: Database, config: Config, lay: Layout, phone_norm: b
     # gid, the smallest record number of a contact: a contact of one record
     # has its record's number, so a range's values lie close together in vals
     # and its scan skips most of the rest.
-    for part, (low, high) in enumerate(_gid_ranges(db, CONTACTS_PER_PART)):
-        within = _within("g.gid", low, high)
+    for part, within in enumerate(_ranges("g.gid", _gid_cuts(db, CONTACTS_PER_PART))):
         # Each distinct value of a contact that needs grouping, as its newest record wrote it.
         db.run(
             f"""CREATE OR REPLACE TEMP TABLE cva AS
