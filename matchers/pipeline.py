@@ -190,9 +190,10 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     _drop_tables(db, NAMING_TABLES)
     lay = layout(config, sources)
     build_contact_data(db, sources, lay)
-    # Nothing reads the input tables after that: the rest of survivorship gets their memory.
+    # Nothing reads the input tables or recs after that: the rest of survivorship gets their memory.
     for source in sources:
         drop_source(db, source)
+    _drop_tables(db, ("recs",))
     build_contacts(db, config, lay, phone_norm=target is not None)
     _drop_tables(db, WORKING_TABLES)
     stage("report")

@@ -186,7 +186,7 @@ def summarise(
     region_inferred: bool,
     phones_without_region: int,
 ) -> Summary:
-    records = int(db.one("SELECT count(*) FROM recs"))
+    records = int(db.one("SELECT count(*) FROM members"))
     contacts = int(db.one("SELECT count(*) FROM contacts"))
     by_kind: dict[str, dict[str, int]] = {k: {"values": 0, "records": 0} for k in FINDING_KINDS}
     for kind, values, recs in db.rows("SELECT kind, count(*), sum(records) FROM findings GROUP BY kind"):
