@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import pairwise
 from typing import Any
 
 import duckdb
@@ -29,6 +30,18 @@ def q(name: str) -> str:
 def lit(value: str) -> str:
     """Quote a string literal, for the few places DuckDB takes no parameter."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def ranges(column: str, cuts: Sequence[str]) -> list[str]:
+    """SQL conditions putting ``column`` in each range between ascending ``cuts``
+    (SQL literals): below the first, from each to the next, from the last on."""
+    if not cuts:
+        return ["true"]
+    return (
+        [f"{column} < {cuts[0]}"]
+        + [f"{column} >= {low} AND {column} < {high}" for low, high in pairwise(cuts)]
+        + [f"{column} >= {cuts[-1]}"]
+    )
 
 
 #: How the operating system's "disk full" (ENOSPC) reads in DuckDB's error messages.
@@ -125,6 +138,15 @@ class Database:
         """Drop the table or view ``name`` and give ``table`` its name."""
         self.run(f"DROP {'VIEW' if self.is_view(name) else 'TABLE'} {q(name)}")
         self.run(f"ALTER TABLE {q(table)} RENAME TO {q(name)}")
+
+    def cuts(self, table: str, column: str, size: int) -> list[str]:
+        """Values of an integer ``column`` that cut the rows of ``table`` into
+        ranges of about ``size`` rows each, or fewer (for :func:`ranges`)."""
+        parts = max(1, -(-int(self.one(f"SELECT count(*) FROM {q(table)}")) // size))
+        if parts == 1:
+            return []
+        fractions = [k / parts for k in range(1, parts)]
+        return [str(int(c)) for c in self.one(f"SELECT quantile_disc({q(column)}, {fractions}) FROM {q(table)}")]
 
     def columns(self, name: str) -> list[str]:
         """Column names of a table or view."""

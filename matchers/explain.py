@@ -104,18 +104,21 @@ def links_query() -> str:
 
 
 def build_links(db: Database, files: list[str]) -> None:
-    """The ``links`` view: :func:`links_query` ordered by record, then identifier priority
-    and value. ``run`` writes it straight to a file (sorted once, never kept as a table);
-    report.html's explanations read only the records they show, through :func:`attach_engine`.
+    """The ``links`` view: :func:`sorted_links` of every record. report.html's
+    explanations read only the records they show, through :func:`attach_engine`."""
+    db.run(f"CREATE OR REPLACE VIEW {LINKS} AS {sorted_links(files)}")
+
+
+def sorted_links(files: list[str], records: str = "true") -> str:
+    """:func:`links_query` of the records ``records`` (SQL on ``rec``) holds, ordered
+    by record, then identifier priority and value. ``run`` writes it straight to a
+    file, sorted in ranges of records (never kept as a table).
 
     A record's number holds its file (``files``, by input order) and its row, so
     the sort carries neither: they are worked out from the number once sorted.
     """
-    db.run(
-        f"""CREATE OR REPLACE VIEW {LINKS} AS
-        SELECT {place_sql(files)}, ident::VARCHAR AS identifier, value, status
-        FROM (SELECT rec, iid, ident, value, status FROM ({_link_values()}) ORDER BY rec, iid, value)"""
-    )
+    return f"""SELECT {place_sql(files)}, ident::VARCHAR AS identifier, value, status
+        FROM (SELECT rec, iid, ident, value, status FROM ({_link_values()}) WHERE {records} ORDER BY rec, iid, value)"""
 
 
 # --- settings of a result ---------------------------------------------------------------------

@@ -14,11 +14,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 from matchers import graph
 from matchers.config import Config
-from matchers.db import Database, lit, q
+from matchers.db import Database, lit, q, ranges
 from matchers.identifiers import OTHER_SEPARATOR, OTHER_SUFFIX, UPDATED_AT
 from matchers.load import OWN_ID_COLUMN, Source, place_sql
 from matchers.normalise import several_values
@@ -240,7 +239,7 @@ def build_contacts(db: Database, config: Config, lay: Layout, *, phone_norm: boo
     # The merged rows are joined and sorted in ranges of contact_id, appended in
     # order: one sort of every merged row would hold a second copy of them all
     # (1.8 GB at 4.5M records; more than a small memory limit allows).
-    for n, where in enumerate(_ranges(CONTACT_ID, [lit(b) for b in SORT_BOUNDS])):
+    for n, where in enumerate(ranges(CONTACT_ID, [lit(b) for b in SORT_BOUNDS])):
         part = f"""SELECT b.{CONTACT_ID}{ident_cols}{rest}
             FROM (SELECT * FROM cbase WHERE {where}) b
             LEFT JOIN (SELECT * FROM cid_vals SEMI JOIN (SELECT gid FROM cbase WHERE {where}) USING (gid)) i
@@ -257,28 +256,6 @@ CONTACTS_PER_PART = 400_000
 
 #: The column of ``cid_vals`` (never written) with the primary phone normalised.
 PRIMARY_PHONE = "__primary_phone_norm"
-
-
-def _gid_cuts(db: Database, size: int) -> list[str]:
-    """Values of ``gid`` that cut the contacts into ranges of about ``size`` contacts each."""
-    parts = max(1, -(-int(db.one("SELECT count(*) FROM contact")) // size))
-    if parts == 1:
-        return []
-    return [
-        str(int(c)) for c in db.one(f"SELECT quantile_disc(gid, {[k / parts for k in range(1, parts)]}) FROM contact")
-    ]
-
-
-def _ranges(column: str, cuts: list[str]) -> list[str]:
-    """SQL conditions putting ``column`` in each range between ascending ``cuts``
-    (SQL literals): below the first, from each to the next, from the last on."""
-    if not cuts:
-        return ["true"]
-    return (
-        [f"{column} < {cuts[0]}"]
-        + [f"{column} >= {low} AND {column} < {high}" for low, high in pairwise(cuts)]
-        + [f"{column} >= {cuts[-1]}"]
-    )
 
 
 def _identifier_columns(db: Database, config: Config, lay: Layout, phone_norm: bool) -> None:
@@ -326,7 +303,7 @@ def _identifier_columns(db: Database, config: Config, lay: Layout, phone_norm: b
     # gid, the smallest record number of a contact: a contact of one record
     # has its record's number, so a range's values lie close together in vals
     # and its scan skips most of the rest.
-    for part, within in enumerate(_ranges("g.gid", _gid_cuts(db, CONTACTS_PER_PART))):
+    for part, within in enumerate(ranges("g.gid", db.cuts("contact", "gid", CONTACTS_PER_PART))):
         # Each distinct value of a contact that needs grouping, as its newest record wrote it.
         db.run(
             f"""CREATE OR REPLACE TEMP TABLE cva AS
