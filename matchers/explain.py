@@ -103,16 +103,12 @@ def links_query() -> str:
         FROM ({_link_values()}) x JOIN membership r USING (rec)"""
 
 
-def build_links(db: Database, files: list[str]) -> None:
-    """The ``links`` view: :func:`sorted_links` of every record. report.html's
-    explanations read only the records they show, through :func:`attach_engine`."""
-    db.run(f"CREATE OR REPLACE VIEW {LINKS} AS {sorted_links(files)}")
-
-
-def sorted_links(files: list[str], records: str = "true") -> str:
-    """:func:`links_query` of the records ``records`` (SQL on ``rec``) holds, ordered
-    by record, then identifier priority and value. ``run`` writes it straight to a
-    file, sorted in ranges of records (never kept as a table).
+def sorted_links(files: list[str], records: str) -> str:
+    """The rows of ``links`` (file, row, identifier, value, status) of the records
+    ``records`` (SQL on ``rec``) holds, ordered by record, then identifier priority
+    and value. ``run`` writes them straight to a file, a range of records at a
+    time (never kept as a table); report.html's explanations read only the
+    records they show, through :func:`attach_engine`.
 
     A record's number holds its file (``files``, by input order) and its row, so
     the sort carries neither: they are worked out from the number once sorted.

@@ -22,7 +22,6 @@ from matchers import __version__, graph
 from matchers.config import Config, describe, load_config
 from matchers.consent import build_consent, merge_consent
 from matchers.db import Database, q
-from matchers.explain import build_links
 from matchers.html_report import build_html
 from matchers.link import link_all
 from matchers.load import LoadOptions, Source, drop_source, load_sources
@@ -199,7 +198,6 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     _drop_tables(db, WORKING_TABLES)
     stage("report")
     build_findings(db)
-    build_links(db, [s.name for s in sources])
     summary = summarise(
         db,
         config,
