@@ -43,7 +43,7 @@ class Layout:
 
 def assign_contacts(db: Database, sources: list[Source]) -> None:
     """``contact(gid, contact_id)`` and the ``membership(rec, source, row, contact_id, matched_by)`` view."""
-    # Identifier priorities for the links view, which is read after the working tables are gone.
+    # Identifier priorities by name, for the report, which is read after the working tables are gone.
     db.run("CREATE OR REPLACE TABLE prio AS SELECT ident, iid::BIGINT AS prio FROM limits")
     # A contact is named after its highest-priority value no other contact
     # holds. A value only one record carries is such a value already; of the
