@@ -29,6 +29,7 @@ from scipy.sparse.csgraph import connected_components
 
 from matchers.config import Config
 from matchers.db import Database, q
+from matchers.screen import value_ranges
 
 
 def prepare(db: Database, config: Config) -> None:
@@ -47,23 +48,33 @@ def prepare(db: Database, config: Config) -> None:
     # vals holds one row per record, identifier and normalised value (normalise's
     # contract, tested against its definition), so these rows need no DISTINCT.
     db.run("CREATE OR REPLACE TABLE uv AS SELECT rec, iid, vid FROM vals WHERE status = 'ok'")
-    # One grouping of every value serves linking (how many records carry it
-    # usable) and the report (distinct and usable values per identifier).
-    db.run(
-        """CREATE OR REPLACE TEMP TABLE holders AS
-        SELECT vid, any_value(iid) AS iid, count(*) FILTER (WHERE status = 'ok') AS n FROM vals GROUP BY vid"""
-    )
+    # One grouping of every value serves linking (the values several records
+    # carry usable) and the report (distinct and usable values per identifier).
+    # It is done a range of values at a time, so that its hash table is held a
+    # part at a time; only the counts and the shared values are kept.
+    for part, within in enumerate(value_ranges(db)):
+        db.run(
+            f"""CREATE OR REPLACE TEMP TABLE holders AS
+            SELECT vid, any_value(iid) AS iid, count(*) FILTER (WHERE status = 'ok') AS n
+            FROM vals WHERE {within} GROUP BY vid"""
+        )
+        for table, rows in (
+            ("value_parts", "SELECT iid, count(*) AS n, count(*) FILTER (WHERE n > 0) AS ok FROM holders GROUP BY iid"),
+            ("shared_vids", "SELECT vid FROM holders WHERE n > 1"),
+        ):
+            db.run(f"CREATE OR REPLACE TEMP TABLE {table} AS {rows}" if part == 0 else f"INSERT INTO {table} {rows}")
     db.run(
         """CREATE OR REPLACE TABLE value_counts AS
-        SELECT iid, count(*) AS n, count(*) FILTER (WHERE n > 0) AS ok FROM holders GROUP BY iid"""
+        SELECT iid, sum(n)::BIGINT AS n, sum(ok)::BIGINT AS ok FROM value_parts GROUP BY iid"""
     )
     db.run(
         """CREATE OR REPLACE TABLE sv AS
         SELECT u.rec, u.iid, u.vid, r.recency
-        FROM uv u JOIN (SELECT vid FROM holders WHERE n > 1) h USING (vid) JOIN recs r USING (rec)
+        FROM uv u JOIN shared_vids h USING (vid) JOIN recs r USING (rec)
         ORDER BY u.iid, u.vid"""
     )
-    db.run("DROP TABLE holders")
+    for table in ("holders", "value_parts", "shared_vids"):
+        db.run(f"DROP TABLE {table}")
     db.run("CREATE OR REPLACE TABLE lone_vals AS SELECT rec, iid, vid FROM uv ANTI JOIN sv USING (vid)")
     db.run("CREATE OR REPLACE TABLE grp AS SELECT rec, rec AS gid FROM recs")
     db.run("CREATE OR REPLACE TABLE notes (kind VARCHAR, ident VARCHAR, norm VARCHAR)")

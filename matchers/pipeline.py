@@ -175,9 +175,8 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
         normalised = build_values(db, sources, config)
         unreadable_statuses = build_consent(db, sources)
     stage("screen")
-    screen_values(db, config)
-    # vals is a table now: the normalised forms it was joined from are read no more.
-    _drop_tables(db, NORMALISING_TABLES)
+    # Once vals is a table, the normalised forms it was joined from are read no more.
+    screen_values(db, config, free=NORMALISING_TABLES)
     stage("link")
     graph.prepare(db, config)
     merges = link_all(db, config)

@@ -18,8 +18,10 @@ the largest table of a run small: at 4.5M records it holds 15M rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from matchers.config import Config
-from matchers.db import Database, lit
+from matchers.db import Database, lit, q, ranges
 from matchers.normalise import phone_digits_sql
 
 PLACEHOLDERS = (
@@ -154,9 +156,10 @@ def blocked_expr(config: Config) -> str:
     return " OR ".join([generic, email, phone, *users])
 
 
-def screen_values(db: Database, config: Config) -> None:
+def screen_values(db: Database, config: Config, *, free: Sequence[str] = ()) -> None:
     """Store ``vals`` (normalise's view, or any table of its columns) as a table
-    with ``vid``, ``iid`` and ``status`` for every value."""
+    with ``vid``, ``iid`` and ``status`` for every value. The tables ``free``
+    names (what the view read) are dropped as soon as that table is made."""
     # The digits-only form is computed once per row; the letters-and-digits form
     # (a regular expression, the costliest part) only where _mixed cannot tell.
     #
@@ -181,6 +184,8 @@ def screen_values(db: Database, config: Config) -> None:
         )"""
     )
     db.replace("vals", "screened")
+    for table in free:
+        db.run(f"DROP TABLE IF EXISTS {q(table)}")
     number_values(db)
     key = config.key
     if key is None:
@@ -196,6 +201,22 @@ def screen_values(db: Database, config: Config) -> None:
     db.run("UPDATE vals SET status = 'over_shared' FROM hubs WHERE vals.vid = hubs.vid")
 
 
+#: How many rows of ``vals`` are grouped by ``vid`` in one statement, at most (see :func:`value_ranges`).
+VALUES_PER_GROUPING = 4_000_000
+
+
+def value_ranges(db: Database) -> list[str]:
+    """Conditions cutting ``vals`` into ranges of ``vid`` of about :data:`VALUES_PER_GROUPING` rows.
+
+    A value's rows are all in one range, so a grouping by ``vid`` can be done a
+    range at a time, holding a part of its hash table: at 4.5M records (15M
+    rows, 10M values) one grouping of them all took about 0.6 GB. The numbers
+    are hashes, spread evenly, so the ranges are equal slices of the 64 bits.
+    """
+    parts = max(1, -(-int(db.one("SELECT count(*) FROM vals")) // VALUES_PER_GROUPING))
+    return ranges("vid", [f"{(k << 64) // parts}::UBIGINT" for k in range(1, parts)])
+
+
 def number_values(db: Database, *, exact: bool = False) -> None:
     """Make ``vals.vid`` one number per (identifier, normalised value), and no number for two.
 
@@ -207,12 +228,11 @@ def number_values(db: Database, *, exact: bool = False) -> None:
     instead (slower; the tests compare the two).
     """
     if not exact:
-        db.run(
-            """CREATE OR REPLACE TEMP TABLE clash AS
-            WITH several AS (SELECT vid FROM vals GROUP BY vid HAVING count(*) > 1)
-            SELECT vid FROM vals SEMI JOIN several USING (vid) GROUP BY vid
-            HAVING min(ident) <> max(ident) OR min(coalesce(norm, '')) <> max(coalesce(norm, ''))"""
-        )
+        for n, within in enumerate(value_ranges(db)):
+            clashes = f"""WITH several AS (SELECT vid FROM vals WHERE {within} GROUP BY vid HAVING count(*) > 1)
+                SELECT vid FROM vals SEMI JOIN several USING (vid) WHERE {within} GROUP BY vid
+                HAVING min(ident) <> max(ident) OR min(coalesce(norm, '')) <> max(coalesce(norm, ''))"""
+            db.run(f"CREATE OR REPLACE TEMP TABLE clash AS {clashes}" if n == 0 else f"INSERT INTO clash {clashes}")
         if not db.one("SELECT count(*) FROM clash"):
             return
         db.run(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from matchers import survive, write
+from matchers import screen, survive, write
 from matchers.pipeline import RunOptions, run
 from matchers.survive import SORT_BOUNDS
 from tests.engine.helpers import read_csv, resolve_files
@@ -64,18 +64,24 @@ def test_a_memory_limit_changes_no_output_byte(tmp_path: Path) -> None:
 
 def test_contacts_built_in_parts_change_no_output_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Big runs build the contacts' identifier columns a range of gid at a time
-    # (survive.CONTACTS_PER_PART), and write links.csv a range of records at a
+    # (survive.CONTACTS_PER_PART), group the values by number a range at a time
+    # (screen.VALUES_PER_GROUPING), and write links.csv a range of records at a
     # time (write.RECORDS_PER_LINKS_PART); the files must be the very bytes of
     # one part. The import layout also reads the primary phone those parts hold.
     whole = tmp_path / "whole"
     parts = tmp_path / "parts"
     run(SAMPLES, RunOptions(out=whole, region="UA", force=True, format="csv", to="esputnik"))
     monkeypatch.setattr(survive, "CONTACTS_PER_PART", 4)
+    monkeypatch.setattr(screen, "VALUES_PER_GROUPING", 10)
     monkeypatch.setattr(write, "RECORDS_PER_LINKS_PART", 4)
     run(SAMPLES, RunOptions(out=parts, region="UA", force=True, format="csv", to="esputnik"))
     contacts = read_csv(parts / "contacts.csv")
     assert len(contacts) > 8 * survive.CONTACTS_PER_PART, "the sample's contacts should make several parts"
     assert len(read_csv(parts / "membership.csv")) > 8 * write.RECORDS_PER_LINKS_PART
+    # The value counts (distinct and usable values per identifier) are summed over the groupings' ranges.
+    summaries = [json.loads((out / "report.json").read_text(encoding="utf-8"))["summary"] for out in (whole, parts)]
+    assert summaries[0] == summaries[1]
+    assert all(i["distinct_values"] for i in summaries[1]["identifiers"])
     assert not list(parts.glob(".*")), "no part file is left behind"
     # report.json and report.html name the folder and the timings.
     files = sorted(p.relative_to(whole) for p in whole.rglob("*") if p.is_file() and not p.name.startswith("report."))
