@@ -268,6 +268,16 @@ def _number_rows(db: Database, table: str, index: int, name: str) -> None:
     )
 
 
+def keep_columns(db: Database, source: Source, positions: list[int]) -> None:
+    """Keep of a loaded file only ``rec`` and the columns at ``positions``: the rest
+    of its rows' memory goes to the later stages."""
+    cols = "".join(f", {q(source.column(p))}" for p in sorted(positions))
+    slim = source.table + "_kept"
+    db.run(f"CREATE OR REPLACE TABLE {q(slim)} AS SELECT rec{cols} FROM {q(source.table)}")
+    drop_source(db, source)
+    db.run(f"ALTER TABLE {q(slim)} RENAME TO {q(source.table)}")
+
+
 def drop_source(db: Database, source: Source) -> None:
     """Free a loaded file's rows (its view and the table behind it, or its table)."""
     if db.is_view(source.table):

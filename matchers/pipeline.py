@@ -24,12 +24,12 @@ from matchers.consent import build_consent, merge_consent
 from matchers.db import Database, q
 from matchers.html_report import build_html
 from matchers.link import link_all
-from matchers.load import LoadOptions, Source, drop_source, load_sources
+from matchers.load import LoadOptions, Source, drop_source, keep_columns, load_sources
 from matchers.normalise import build_records, build_values
 from matchers.preset import Preset
 from matchers.report import Summary, build_findings, summarise
 from matchers.screen import screen_values
-from matchers.survive import assign_contacts, build_contact_data, build_contacts, layout
+from matchers.survive import assign_contacts, build_contact_data, build_contacts, data_positions, hash_rows, layout
 from matchers.target import import_layout, write_import
 from matchers.write import Format, check_output_dir, write_outputs
 
@@ -179,6 +179,13 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     screen_values(db, config, free=NORMALISING_TABLES)
     stage("link")
     graph.prepare(db, config)
+    # Of the input files' rows, only the columns the merged rows take are read
+    # from here on, and the content of records that may make a contact with no
+    # value of its own: that is hashed now, and the rest let go before linking.
+    lay = layout(config, sources)
+    hash_rows(db, sources)
+    for source in sources:
+        keep_columns(db, source, data_positions(source, lay))
     merges = link_all(db, config)
     stage("contacts")
     # Survivorship reads none of the linking tables but these few, which name
@@ -187,7 +194,9 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     assign_contacts(db, sources)
     merge_consent(db)
     _drop_tables(db, NAMING_TABLES)
-    lay = layout(config, sources)
+    # The findings need the contacts' ids but not their merged rows: made now,
+    # their working memory is not held beside the merged rows' tables.
+    build_findings(db)
     build_contact_data(db, sources, lay)
     # Nothing reads the input tables or recs after that: the rest of survivorship gets their memory.
     for source in sources:
@@ -196,7 +205,6 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     build_contacts(db, config, lay, phone_norm=target is not None)
     _drop_tables(db, WORKING_TABLES)
     stage("report")
-    build_findings(db)
     summary = summarise(
         db,
         config,
@@ -244,7 +252,7 @@ NORMALISING_TABLES = ("email_norm", "phone_norm")
 #: The linking tables that naming the contacts (``assign_contacts``) reads or makes.
 NAMING_TABLES = ("sv", "lone_vals", "limits", "anchors", "row_hash")
 #: Tables only linking and survivorship need; dropped before the report so their memory serves the rest.
-WORKING_TABLES = (*LINKING_TABLES, "cid_vals", "rg", "cdata", "cstatus", "consent_words")
+WORKING_TABLES = (*LINKING_TABLES, "rg", "cdata", "cstatus", "consent_words")
 
 
 def _drop_tables(db: Database, names: tuple[str, ...]) -> None:

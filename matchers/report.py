@@ -187,7 +187,7 @@ def summarise(
     phones_without_region: int,
 ) -> Summary:
     records = int(db.one("SELECT count(*) FROM members"))
-    contacts = int(db.one("SELECT count(*) FROM contacts"))
+    contacts = int(db.one("SELECT count(*) FROM contact"))
     by_kind: dict[str, dict[str, int]] = {k: {"values": 0, "records": 0} for k in FINDING_KINDS}
     for kind, values, recs in db.rows("SELECT kind, count(*), sum(records) FROM findings GROUP BY kind"):
         by_kind[kind] = {"values": int(values), "records": int(recs or 0)}

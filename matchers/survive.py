@@ -42,7 +42,7 @@ class Layout:
 
 
 def assign_contacts(db: Database, sources: list[Source]) -> None:
-    """``contact(gid, contact_id)`` and the ``membership(rec, source, row, contact_id, matched_by)`` view."""
+    """``contact(gid, contact_id, part)`` and the ``membership(rec, source, row, contact_id, matched_by)`` view."""
     # Identifier priorities by name, for the report, which is read after the working tables are gone.
     db.run("CREATE OR REPLACE TABLE prio AS SELECT ident, iid::BIGINT AS prio FROM limits")
     # A contact is named after its highest-priority value no other contact
@@ -62,24 +62,25 @@ def assign_contacts(db: Database, sources: list[Source]) -> None:
         FROM best b JOIN ({graph.names("SELECT vid FROM best")}) d USING (vid)
         GROUP BY b.gid"""
     )
-    # Only contacts with no value of their own are named after their content,
-    # so only their records are hashed.
-    _row_hashes(db, sources)
+    # Only contacts with no value of their own are named after their content:
+    # their records' hashes (hash_rows) are the only ones read.
     db.run(
         f"""CREATE OR REPLACE TABLE contact AS
         WITH contents AS (
             SELECT g.gid, 'rows' || chr(31) || string_agg(h.h, ',' ORDER BY h.h) AS anchor
-            FROM grp g JOIN row_hash h USING (rec) GROUP BY g.gid
+            FROM grp g JOIN row_hash h USING (rec) WHERE g.gid NOT IN (SELECT gid FROM anchors) GROUP BY g.gid
         ),
         ids AS (
             SELECT g.gid, 'c' || substr(md5(coalesce(a.anchor, c.anchor)), 1, {ID_HEX}) AS base
             FROM (SELECT DISTINCT gid FROM grp) g
             LEFT JOIN anchors a USING (gid) LEFT JOIN contents c USING (gid)
         )
-        SELECT gid, CASE WHEN row_number() OVER (PARTITION BY base ORDER BY gid) = 1 THEN base
-                    ELSE base || '-' || row_number() OVER (PARTITION BY base ORDER BY gid) END
-                    AS {CONTACT_ID}
-        FROM ids"""
+        SELECT *, {_part_sql()} AS part FROM (
+            SELECT gid, CASE WHEN row_number() OVER (PARTITION BY base ORDER BY gid) = 1 THEN base
+                        ELSE base || '-' || row_number() OVER (PARTITION BY base ORDER BY gid) END
+                        AS {CONTACT_ID}
+            FROM ids
+        )"""
     )
     # members holds what membership shows but cannot work out: a record's file
     # and row are in its number, and matched_by is the identifier's priority.
@@ -100,15 +101,40 @@ def assign_contacts(db: Database, sources: list[Source]) -> None:
     )
 
 
-def _row_hashes(db: Database, sources: list[Source]) -> None:
+def hash_rows(db: Database, sources: list[Source]) -> None:
+    """``row_hash(rec, h)``: a hash of the content of each record that may end in a
+    contact with no value of its own, named after its records' content.
+
+    A record with a value no other record carries (``lone_vals``) gives its
+    contact such a value, so only the others are hashed; this is done before
+    linking, so that the input files' other columns can be let go
+    (:func:`data_positions`).
+    """
+    # The records are chosen first, so that only they are hashed: of 4.5M
+    # records, 6,189 are; with the filter in the hashing statement DuckDB
+    # hashed all of them (1.3 s). They are chosen a range of records at a time:
+    # one statement held a hash table of lone_vals' 10M rows (0.3 GB, the run's peak).
+    for n, within in enumerate(ranges("rec", db.cuts("recs", "rec", RECORDS_PER_PART))):
+        rows = f"SELECT rec FROM recs WHERE {within} AND rec NOT IN (SELECT rec FROM lone_vals WHERE {within})"
+        db.run(f"CREATE OR REPLACE TEMP TABLE unowned AS {rows}" if n == 0 else f"INSERT INTO unowned {rows}")
     parts = []
     for s in sources:
         cols = ", ".join(f"coalesce({q(s.column(i))}, '')" for i in range(len(s.headers)))
         parts.append(
-            f"SELECT rec, md5(concat_ws(chr(31), {lit(s.name)}, {cols})) AS h FROM {q(s.table)} "
-            "WHERE rec IN (SELECT g.rec FROM grp g ANTI JOIN anchors a USING (gid))"
+            f"SELECT rec, md5(concat_ws(chr(31), {lit(s.name)}, {cols})) AS h "
+            f"FROM {q(s.table)} SEMI JOIN unowned USING (rec)"
         )
     db.run("CREATE OR REPLACE TABLE row_hash AS " + " UNION ALL ".join(parts))
+    db.run("DROP TABLE unowned")
+
+
+#: How many records are told apart as owning a value or not in one statement (see :func:`hash_rows`).
+RECORDS_PER_PART = 1_000_000
+
+
+def data_positions(source: Source, lay: Layout) -> list[int]:
+    """The positions of a source's columns the merged rows take (name fields and other columns)."""
+    return sorted({*source.fields, *_data_headers(source, reserved_names(lay))})
 
 
 def layout(config: Config, sources: list[Source]) -> Layout:
@@ -203,7 +229,8 @@ def build_contact_data(db: Database, sources: list[Source], lay: Layout) -> None
 
 
 def build_contacts(db: Database, config: Config, lay: Layout, *, phone_norm: bool = False) -> None:
-    """``contacts``: one merged row per contact, ordered by ``contact_id`` (after :func:`build_contact_data`).
+    """The view ``contacts``: one merged row per contact (after :func:`build_contact_data`),
+    unordered; :func:`contacts_parts` gives them sorted by ``contact_id``, a range at a time.
 
     With ``phone_norm`` also ``primary_phone(gid, norm)``: the primary phone
     normalised, which the import layouts write (about 1.6 s at 4.5M records,
@@ -224,7 +251,7 @@ def build_contacts(db: Database, config: Config, lay: Layout, *, phone_norm: boo
     # One join a statement, so that one hash table is held at a time.
     db.run(
         f"""CREATE OR REPLACE TEMP TABLE cbase AS
-        SELECT c.{CONTACT_ID}, c.gid, d.* EXCLUDE (gid) FROM contact c LEFT JOIN cdata d USING (gid)"""
+        SELECT c.{CONTACT_ID}, c.gid, c.part, d.* EXCLUDE (gid) FROM contact c LEFT JOIN cdata d USING (gid)"""
     )
     db.run("DROP TABLE cdata")
     if lay.channels:
@@ -236,17 +263,45 @@ def build_contacts(db: Database, config: Config, lay: Layout, *, phone_norm: boo
             """CREATE OR REPLACE TEMP TABLE cbase AS
             SELECT b.*, s.* EXCLUDE (gid) FROM cbase b LEFT JOIN cstatus s USING (gid)"""
         )
-    # The merged rows are joined and sorted in ranges of contact_id, appended in
-    # order: one sort of every merged row would hold a second copy of them all
-    # (1.8 GB at 4.5M records; more than a small memory limit allows).
-    for n, where in enumerate(ranges(CONTACT_ID, [lit(b) for b in SORT_BOUNDS])):
-        part = f"""SELECT b.{CONTACT_ID}{ident_cols}{rest}
-            FROM (SELECT * FROM cbase WHERE {where}) b
-            LEFT JOIN (SELECT * FROM cid_vals SEMI JOIN (SELECT gid FROM cbase WHERE {where}) USING (gid)) i
-            USING (gid) ORDER BY {CONTACT_ID}"""
-        db.run(f"CREATE OR REPLACE TABLE contacts AS {part}" if n == 0 else f"INSERT INTO contacts {part}")
-    db.run("DROP TABLE cbase")
+    # The merged rows are not made here but joined as they are written, a part
+    # (a range of contact_id) at a time: a table of them all would hold a
+    # second copy of cbase and cid_vals (1.9 GB at 4.5M records).
+    row = f"SELECT b.{CONTACT_ID}{ident_cols}{rest}"
+    db.run(f"CREATE OR REPLACE VIEW contacts AS {row} FROM cbase b LEFT JOIN cid_vals i USING (gid)")
+    for n in range(len(contact_ranges())):
+        db.run(
+            f"""CREATE OR REPLACE VIEW {q(CONTACTS_PART + str(n))} AS {row}
+            FROM (SELECT * FROM cbase WHERE part = {n}) b
+            LEFT JOIN (SELECT * FROM cid_vals WHERE part = {n}) i USING (gid)"""
+        )
 
+
+def contact_ranges() -> list[str]:
+    """The ranges of contact_id the merged rows are sorted and written in."""
+    return ranges(CONTACT_ID, [lit(b) for b in SORT_BOUNDS])
+
+
+def _part_sql() -> str:
+    """The number of the range of :func:`contact_ranges` a contact_id is in."""
+    return "CASE " + " ".join(f"WHEN {w} THEN {n}" for n, w in enumerate(contact_ranges())) + " END"
+
+
+def contacts_parts() -> list[str]:
+    """Queries of the merged rows, each of a range of contact_id and sorted, in order."""
+    return [f"SELECT * FROM {q(CONTACTS_PART + str(n))} ORDER BY {CONTACT_ID}" for n in range(len(contact_ranges()))]
+
+
+def drop_contacts(db: Database) -> None:
+    """Free the merged rows' tables (after contacts are written)."""
+    db.run("DROP VIEW IF EXISTS contacts")
+    for n in range(len(contact_ranges())):
+        db.run(f"DROP VIEW IF EXISTS {q(CONTACTS_PART + str(n))}")
+    db.run("DROP TABLE IF EXISTS cid_vals")
+    db.run("DROP TABLE IF EXISTS cbase")
+
+
+#: The views of the merged rows of each range of contact_id.
+CONTACTS_PART = "contacts_part"
 
 #: Where the contacts are cut to be sorted in parts (ids are ``c`` and hex digits).
 SORT_BOUNDS = [f"c{d}" for d in "123456789abcdef"]
@@ -348,6 +403,9 @@ def _identifier_columns(db: Database, config: Config, lay: Layout, phone_norm: b
                 SELECT gid, list(i) AS i, list(p) AS p, list(o) AS o{", list(n) AS n" if phone_norm else ""}
                 FROM ({alone} UNION ALL SELECT * FROM cv) GROUP BY gid
             )"""
+        # With each contact's part: the merged rows are joined and written a part at a time.
+        lists = f"""SELECT l.*, c.part FROM ({lists}) l
+            JOIN (SELECT gid, part FROM contact g WHERE {within}) c USING (gid)"""
         db.run(f"CREATE OR REPLACE TABLE cid_vals AS {lists}" if part == 0 else f"INSERT INTO cid_vals {lists}")
-    db.run("DROP TABLE cva")
-    db.run("DROP TABLE cv")
+    for name in ("cva", "cv"):
+        db.run(f"DROP TABLE {name}")

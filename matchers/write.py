@@ -18,6 +18,7 @@ from matchers.db import Database, lit, q, ranges
 from matchers.errors import OutputError
 from matchers.explain import LINKS, sorted_links
 from matchers.load import Source
+from matchers.survive import CONTACT_ID, contacts_parts, drop_contacts
 
 Format = Literal["csv", "parquet"]
 OUTPUT_STEMS = ("contacts", "membership", "findings", LINKS)
@@ -108,13 +109,28 @@ def write_links(db: Database, writer: AtomicWriter, sources: list[Source], fmt: 
     """Write ``links``: to CSV a range of records at a time, the ranges' files joined
     in order; to Parquet in one statement (a Parquet file cannot be joined from
     parts without decoding and encoding them again)."""
-    path = writer.temp(f"{LINKS}.{fmt}")
     files = [s.name for s in sources]
     parts = ranges("rec", db.cuts("members", "rec", RECORDS_PER_LINKS_PART)) if fmt == "csv" else ["true"]
-    copy_table(db, sorted_links(files, parts[0]), path, fmt)
-    for n, records in enumerate(parts[1:], start=1):
-        part = writer.scratch(f"{LINKS}.part{n}.{fmt}")
-        copy_table(db, sorted_links(files, records), part, fmt, header=False)
+    write_parts(db, writer, f"{LINKS}.{fmt}", [sorted_links(files, records) for records in parts], fmt)
+
+
+def write_contacts(db: Database, writer: AtomicWriter, fmt: Format) -> None:
+    """Write ``contacts`` sorted by contact_id: to CSV a range of contact_id at a time
+    (survive.contacts_parts), the ranges' files joined in order; to Parquet in one statement."""
+    parts = contacts_parts() if fmt == "csv" else [f"SELECT * FROM contacts ORDER BY {CONTACT_ID}"]
+    write_parts(db, writer, f"contacts.{fmt}", parts, fmt)
+
+
+def write_parts(db: Database, writer: AtomicWriter, name: str, queries: list[str], fmt: Format) -> None:
+    """Write the rows of ``queries`` one after the other into ``out/name``: the first
+    query's straight into it, each other's (no header) into a scratch file appended to it."""
+    path = writer.temp(name)
+    copy_table(db, queries[0], path, fmt)
+    for n, query in enumerate(queries[1:], start=1):
+        if fmt != "csv":
+            raise ValueError("only CSV files are written in parts")
+        part = writer.scratch(f"{name}.part{n}")
+        copy_table(db, query, part, fmt, header=False)
         with part.open("rb") as written, path.open("ab") as out:
             shutil.copyfileobj(written, out, PART_COPY_BUFFER)
         part.unlink()
@@ -136,16 +152,17 @@ def write_outputs(
     """Write contacts, membership, findings, links, report.json, report.html (unless None) and rejects.csv.
 
     ``extra`` writes more files from ``contacts`` (an import layout); it runs
-    right after contacts is written, because contacts and findings are dropped
-    before links is.
+    right after contacts is written, because the merged rows' tables are dropped
+    then, to give their memory to the other files.
     """
     written: list[Path] = []
     with AtomicWriter(out) as writer:
-        # contacts is made in contact_id order and membership in rec order, and DuckDB
-        # keeps insertion order (preserve_insertion_order): no sort needed to write them.
-        copy_table(db, "SELECT * FROM contacts", writer.temp(f"contacts.{fmt}"), fmt)
+        write_contacts(db, writer, fmt)
         if extra is not None:
             extra(writer)
+        drop_contacts(db)
+        # membership is made in rec order, and DuckDB keeps insertion order
+        # (preserve_insertion_order): no sort needed to write it.
         copy_table(
             db,
             'SELECT source, "row", contact_id, matched_by FROM membership',
@@ -156,8 +173,7 @@ def write_outputs(
         # links is written last: it sorts every identifier value of every record
         # (in ranges of records for CSV), so the tables written already are
         # dropped first (at 4.5M records the run's peak fell by 0.4 GB).
-        for table in ("contacts", "findings"):
-            db.run(f"DROP TABLE {table}")
+        db.run("DROP TABLE findings")
         write_links(db, writer, sources, fmt)
         rejected = [s for s in sources if s.rejected]
         if rejected:

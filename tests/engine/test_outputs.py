@@ -6,6 +6,7 @@ import bisect
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from matchers import screen, survive, write
@@ -18,13 +19,25 @@ SAMPLES = [ROOT / "sample_data" / "esputnik_export.csv", ROOT / "sample_data" / 
 
 
 def test_contacts_are_written_by_contact_id_and_membership_in_input_order(tmp_path: Path) -> None:
-    # The writer sorts neither: it relies on the tables being made in this order.
+    # Contacts are sorted as they are written, a range of contact_id at a time;
+    # membership is not sorted: it relies on its table being made in this order.
     result = resolve_files(tmp_path, SAMPLES)
     ids = [c["contact_id"] for c in result.contacts]
     assert ids == sorted(ids) and len(ids) == len(set(ids))
     files = [p.name for p in SAMPLES]
     refs = [(files.index(m["source"]), int(m["row"])) for m in result.membership]
     assert refs == sorted(refs)
+
+
+def test_parquet_contacts_are_the_csv_rows_by_contact_id(tmp_path: Path) -> None:
+    # CSV contacts are sorted and written a range of contact_id at a time; Parquet in one sort.
+    run(SAMPLES, RunOptions(out=tmp_path / "csv", region="UA", format="csv"))
+    run(SAMPLES, RunOptions(out=tmp_path / "pq", region="UA", format="parquet"))
+    rows = pq.read_table(tmp_path / "pq" / "contacts.parquet").to_pylist()
+    ids = [r["contact_id"] for r in rows]
+    assert ids == sorted(ids) and len(ids) > len(SORT_BOUNDS)
+    written = read_csv(tmp_path / "csv" / "contacts.csv")
+    assert [{k: v or "" for k, v in r.items()} for r in rows] == written
 
 
 def test_identifier_and_quality_figures_agree_with_links(tmp_path: Path) -> None:
@@ -64,7 +77,8 @@ def test_a_memory_limit_changes_no_output_byte(tmp_path: Path) -> None:
 
 def test_contacts_built_in_parts_change_no_output_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Big runs build the contacts' identifier columns a range of gid at a time
-    # (survive.CONTACTS_PER_PART), group the values by number a range at a time
+    # (survive.CONTACTS_PER_PART), tell the records to hash a range at a time
+    # (survive.RECORDS_PER_PART), group the values by number a range at a time
     # (screen.VALUES_PER_GROUPING), and write links.csv a range of records at a
     # time (write.RECORDS_PER_LINKS_PART); the files must be the very bytes of
     # one part. The import layout also reads the primary phone those parts hold.
@@ -72,6 +86,7 @@ def test_contacts_built_in_parts_change_no_output_byte(tmp_path: Path, monkeypat
     parts = tmp_path / "parts"
     run(SAMPLES, RunOptions(out=whole, region="UA", force=True, format="csv", to="esputnik"))
     monkeypatch.setattr(survive, "CONTACTS_PER_PART", 4)
+    monkeypatch.setattr(survive, "RECORDS_PER_PART", 4)
     monkeypatch.setattr(screen, "VALUES_PER_GROUPING", 10)
     monkeypatch.setattr(write, "RECORDS_PER_LINKS_PART", 4)
     run(SAMPLES, RunOptions(out=parts, region="UA", force=True, format="csv", to="esputnik"))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
-from tests.engine.helpers import resolve_files, resolve_rows, write_csv
+from tests.engine.helpers import HEADER, resolve_files, resolve_rows, write_csv
 
 
 def test_record_with_two_keys_is_a_conflict_and_links_by_neither(tmp_path: Path) -> None:
@@ -347,3 +348,18 @@ def test_without_a_source_key_identifier_keys_and_devices_link_across_files(tmp_
     assert result.contact_of(2, "a.csv") == result.contact_of(2, "b.csv")
     assert result.contact_of(1, "a.csv") != result.contact_of(2, "a.csv")
     assert {c["external_id"] for c in result.contacts} == {"E1", ""}
+
+
+def test_a_contact_whose_values_all_other_contacts_hold_too_is_named_after_its_content(tmp_path: Path) -> None:
+    # The phone is shared by two contacts kept apart (E1, E2), so the third
+    # record keeps it but cannot be named after it: its id is a hash of its
+    # record's content (survive.hash_rows picks such records before linking).
+    lone = {"phone": "+380931112233", "updated_at": "2024-01-01"}
+    rows = [{"external_id": "E1", "phone": "+380931112233"}, {"external_id": "E2", "phone": "+380931112233"}, lone]
+    cells = "\x1f".join(["input.csv", *(lone.get(h, "") for h in HEADER)])
+    named = "c" + hashlib.md5(("rows\x1f" + hashlib.md5(cells.encode()).hexdigest()).encode()).hexdigest()[:16]
+    for order in (rows, rows[::-1]):
+        result = resolve_rows(tmp_path, order)
+        assert len(result.contacts) == 3
+        row = next(m for m in result.membership if result.contact(int(m["row"]))["external_id"] == "")
+        assert row["contact_id"] == named
