@@ -14,11 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+import pyarrow.parquet as pq
+
 from matchers.db import Database, lit, q, ranges
 from matchers.errors import OutputError
 from matchers.explain import LINKS, sorted_links
 from matchers.load import Source
-from matchers.survive import CONTACT_ID, contacts_parts, drop_contacts
+from matchers.survive import contacts_parts, drop_contacts
 
 Format = Literal["csv", "parquet"]
 OUTPUT_STEMS = ("contacts", "membership", "findings", LINKS)
@@ -115,10 +117,25 @@ def write_links(db: Database, writer: AtomicWriter, sources: list[Source], fmt: 
 
 
 def write_contacts(db: Database, writer: AtomicWriter, fmt: Format) -> None:
-    """Write ``contacts`` sorted by contact_id: to CSV a range of contact_id at a time
-    (survive.contacts_parts), the ranges' files joined in order; to Parquet in one statement."""
-    parts = contacts_parts() if fmt == "csv" else [f"SELECT * FROM contacts ORDER BY {CONTACT_ID}"]
-    write_parts(db, writer, f"contacts.{fmt}", parts, fmt)
+    """Write ``contacts`` sorted by contact_id, a range of contact_id at a time
+    (survive.contacts_parts): to CSV each range's file appended in order; to
+    Parquet each range's rows as row groups of one file, through Arrow.
+
+    DuckDB cannot append to a Parquet file, and one sort of every merged row
+    held a second copy of them (at 1M records the run's peak rose from 1.2 to
+    1.7 GB; through a table of the sorted ranges, to 1.5 GB).
+    """
+    parts = contacts_parts()
+    if fmt == "csv":
+        write_parts(db, writer, f"contacts.{fmt}", parts, fmt)
+        return
+    path = writer.temp(f"contacts.{fmt}")
+    first = db.arrow(parts[0])
+    with pq.ParquetWriter(path, first.schema, compression="zstd") as out:
+        out.write_table(first)
+        del first
+        for query in parts[1:]:
+            out.write_table(db.arrow(query))
 
 
 def write_parts(db: Database, writer: AtomicWriter, name: str, queries: list[str], fmt: Format) -> None:

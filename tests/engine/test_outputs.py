@@ -30,7 +30,8 @@ def test_contacts_are_written_by_contact_id_and_membership_in_input_order(tmp_pa
 
 
 def test_parquet_contacts_are_the_csv_rows_by_contact_id(tmp_path: Path) -> None:
-    # CSV contacts are sorted and written a range of contact_id at a time; Parquet in one sort.
+    # Contacts are written a sorted range of contact_id at a time: to CSV as
+    # files appended in order, to Parquet as row groups of one file.
     run(SAMPLES, RunOptions(out=tmp_path / "csv", region="UA", format="csv"))
     run(SAMPLES, RunOptions(out=tmp_path / "pq", region="UA", format="parquet"))
     rows = pq.read_table(tmp_path / "pq" / "contacts.parquet").to_pylist()
