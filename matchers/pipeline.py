@@ -38,12 +38,12 @@ STAGES = ("load", "normalise", "screen", "link", "contacts", "report", "write")
 #: (the mean of the two, rounded); ETAs are estimated from it.
 STAGE_WEIGHTS = {
     "load": 0.03,
-    "normalise": 0.07,
-    "screen": 0.14,
-    "link": 0.17,
-    "contacts": 0.37,
-    "report": 0.03,
-    "write": 0.19,
+    "normalise": 0.08,
+    "screen": 0.13,
+    "link": 0.19,
+    "contacts": 0.30,
+    "report": 0.01,
+    "write": 0.26,
 }
 
 
