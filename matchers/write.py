@@ -101,16 +101,16 @@ def copy_table(db: Database, query: str, path: Path, fmt: Format, *, header: boo
     db.run(f"COPY ({query}) TO {lit(str(path))} ({options})")
 
 
-#: How many records' links are sorted and written to CSV in one statement, at most.
+#: How many records' links are sorted and written in one statement, at most.
 #: At 4.5M records one sort of every link took 1.26 GB on top of the tables and 6.6 s;
 #: four ranges took 0.07 GB and 5.9 s.
 RECORDS_PER_LINKS_PART = 1_000_000
 
 
 def write_links(db: Database, writer: AtomicWriter, sources: list[Source], fmt: Format) -> None:
-    """Write ``links``: to CSV a range of records at a time, the ranges' files joined
-    in order; to Parquet in one statement (a Parquet file cannot be joined from
-    parts without decoding and encoding them again)."""
+    """Write ``links``: to CSV a range of records at a time (see :func:`write_parts`);
+    to Parquet in one statement. (Written through Arrow a range at a time, the 1M
+    Parquet run's peak rose by 80 MB: each range's rows are held in Python.)"""
     files = [s.name for s in sources]
     parts = ranges("rec", db.cuts("members", "rec", RECORDS_PER_LINKS_PART)) if fmt == "csv" else ["true"]
     write_parts(db, writer, f"{LINKS}.{fmt}", [sorted_links(files, records) for records in parts], fmt)
@@ -118,34 +118,32 @@ def write_links(db: Database, writer: AtomicWriter, sources: list[Source], fmt: 
 
 def write_contacts(db: Database, writer: AtomicWriter, fmt: Format) -> None:
     """Write ``contacts`` sorted by contact_id, a range of contact_id at a time
-    (survive.contacts_parts): to CSV each range's file appended in order; to
-    Parquet each range's rows as row groups of one file, through Arrow.
-
-    DuckDB cannot append to a Parquet file, and one sort of every merged row
-    held a second copy of them (at 1M records the run's peak rose from 1.2 to
-    1.7 GB; through a table of the sorted ranges, to 1.5 GB).
-    """
-    parts = contacts_parts()
-    if fmt == "csv":
-        write_parts(db, writer, f"contacts.{fmt}", parts, fmt)
-        return
-    path = writer.temp(f"contacts.{fmt}")
-    first = db.arrow(parts[0])
-    with pq.ParquetWriter(path, first.schema, compression="zstd") as out:
-        out.write_table(first)
-        del first
-        for query in parts[1:]:
-            out.write_table(db.arrow(query))
+    (survive.contacts_parts; see :func:`write_parts`)."""
+    write_parts(db, writer, f"contacts.{fmt}", contacts_parts(), fmt)
 
 
 def write_parts(db: Database, writer: AtomicWriter, name: str, queries: list[str], fmt: Format) -> None:
-    """Write the rows of ``queries`` one after the other into ``out/name``: the first
-    query's straight into it, each other's (no header) into a scratch file appended to it."""
+    """Write the rows of ``queries`` one after the other into ``out/name``, so that
+    no statement holds the rows of them all.
+
+    CSV: DuckDB writes the first query's rows into the file and each other's
+    (no header) into a scratch file appended to it. Parquet: one query's rows
+    DuckDB writes; several queries' rows are row groups of one file written
+    through Arrow, as DuckDB cannot append to a Parquet file (one sort of
+    every merged row instead held a second copy of them: at 1M records the
+    run's peak rose from 1.2 to 1.7 GB).
+    """
     path = writer.temp(name)
+    if fmt == "parquet" and len(queries) > 1:
+        first = db.arrow(queries[0])
+        with pq.ParquetWriter(path, first.schema, compression="zstd") as out:
+            out.write_table(first)
+            del first
+            for query in queries[1:]:
+                out.write_table(db.arrow(query))
+        return
     copy_table(db, queries[0], path, fmt)
     for n, query in enumerate(queries[1:], start=1):
-        if fmt != "csv":
-            raise ValueError("only CSV files are written in parts")
         part = writer.scratch(f"{name}.part{n}")
         copy_table(db, query, part, fmt, header=False)
         with part.open("rb") as written, path.open("ab") as out:
