@@ -146,12 +146,44 @@ def write_parts(db: Database, writer: AtomicWriter, name: str, queries: list[str
     for n, query in enumerate(queries[1:], start=1):
         part = writer.scratch(f"{name}.part{n}")
         copy_table(db, query, part, fmt, header=False)
-        with part.open("rb") as written, path.open("ab") as out:
-            shutil.copyfileobj(written, out, PART_COPY_BUFFER)
+        append_file(part, path)
         part.unlink()
 
 
-#: Bytes read at a time when a part of a file is appended to it.
+def append_file(part: Path, path: Path) -> None:
+    """Append the bytes of ``part`` to ``path``: copied by the kernel where it can
+    (``os.copy_file_range``, Linux), the rest through a buffer.
+
+    At 4.5M records the parts of contacts and links are 1.4 GB; read and
+    written through Python they took 1.85 s of the run.
+    """
+    with part.open("rb") as source, path.open("r+b") as target:
+        start = target.seek(0, os.SEEK_END)
+        done = _kernel_copy(source.fileno(), target.fileno(), os.fstat(source.fileno()).st_size, start)
+        source.seek(done)
+        target.seek(start + done)
+        shutil.copyfileobj(source, target, PART_COPY_BUFFER)
+
+
+def _kernel_copy(source: int, target: int, size: int, start: int) -> int:
+    """Copy ``size`` bytes of ``source`` to ``target`` at ``start`` with ``os.copy_file_range``;
+    return how many were copied (fewer, down to none, where the system or file system cannot)."""
+    copy_range = getattr(os, "copy_file_range", None)
+    done = 0
+    if copy_range is None:
+        return done
+    try:
+        while done < size:
+            copied = copy_range(source, target, size - done, done, start + done)
+            if not copied:
+                break
+            done += copied
+    except OSError:
+        pass
+    return done
+
+
+#: Bytes read at a time when a part of a file is appended to it without the kernel's copy.
 PART_COPY_BUFFER = 1 << 22
 
 

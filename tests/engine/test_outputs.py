@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -104,3 +105,32 @@ def test_contacts_built_in_parts_change_no_output_byte(tmp_path: Path, monkeypat
     assert Path("contacts.csv") in files and any(f.parts[0] == "esputnik" for f in files if len(f.parts) > 1)
     for name in files:
         assert (parts / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+def _partial_copy_then_failure(source: int, target: int, count: int, offset_src: int, offset_dst: int) -> int:
+    """os.copy_file_range as a file system might behave: a few bytes, then an error."""
+    if offset_src >= 5:
+        raise OSError(18, "Invalid cross-device link")
+    data = os.pread(source, min(count, 2), offset_src)
+    return os.pwrite(target, data, offset_dst)
+
+
+@pytest.mark.parametrize("kernel", ["real", "absent", "partial"])
+def test_a_part_is_appended_whole_with_or_without_the_kernels_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kernel: str
+) -> None:
+    # Parts of contacts and links are appended by os.copy_file_range where the
+    # system has it; where it is absent or stops with an error part-way, the
+    # rest is copied through a buffer.
+    if kernel == "absent":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    elif kernel == "partial":
+        monkeypatch.setattr(os, "copy_file_range", _partial_copy_then_failure, raising=False)
+    monkeypatch.setattr(write, "PART_COPY_BUFFER", 3)
+    head, tail = b"id,name\nc1,\xd0\x86\xd0\xbd\xd0\xbd\xd0\xb0\n", bytes(range(256)) * 3
+    path, part = tmp_path / "contacts.csv", tmp_path / "part"
+    path.write_bytes(head)
+    part.write_bytes(tail)
+    write.append_file(part, path)
+    assert path.read_bytes() == head + tail
+    assert part.read_bytes() == tail
