@@ -16,8 +16,8 @@ integers instead of strings. Tables these functions read and write:
   them are usable (for the report);
 - ``grp(rec, gid)``: the group each record is in; ``gid`` is always the
   smallest ``rec`` of the group, so it is also a member record;
-- ``notes(kind, ident, norm)``: values reported by the linking stages;
-- ``moved_vals(rec, ident, norm, vid)`` and ``moves(ident, norm, from_gid, to_gid)``: ownership moves.
+- ``notes(kind, ident, norm, vid)``: values reported by the linking stages;
+- ``moved_vals(rec, ident, norm, vid)`` and ``moves(ident, norm, from_gid, to_gid, vid)``: ownership moves.
 """
 
 from __future__ import annotations
@@ -77,9 +77,9 @@ def prepare(db: Database, config: Config) -> None:
         db.run(f"DROP TABLE {table}")
     db.run("CREATE OR REPLACE TABLE lone_vals AS SELECT rec, iid, vid FROM uv ANTI JOIN sv USING (vid)")
     db.run("CREATE OR REPLACE TABLE grp AS SELECT rec, rec AS gid FROM recs")
-    db.run("CREATE OR REPLACE TABLE notes (kind VARCHAR, ident VARCHAR, norm VARCHAR)")
+    db.run("CREATE OR REPLACE TABLE notes (kind VARCHAR, ident VARCHAR, norm VARCHAR, vid UBIGINT)")
     db.run("CREATE OR REPLACE TABLE moved_vals (rec BIGINT, ident VARCHAR, norm VARCHAR, vid UBIGINT)")
-    db.run("CREATE OR REPLACE TABLE moves (ident VARCHAR, norm VARCHAR, from_gid BIGINT, to_gid BIGINT)")
+    db.run("CREATE OR REPLACE TABLE moves (ident VARCHAR, norm VARCHAR, from_gid BIGINT, to_gid BIGINT, vid UBIGINT)")
     db.run(
         """CREATE OR REPLACE TABLE identified AS
         SELECT DISTINCT rec FROM uv WHERE iid IN (SELECT iid FROM limits WHERE kind IN ('key', 'personal'))"""
@@ -193,7 +193,7 @@ def note(db: Database, select_kind_vid: str, params: list[object] | None = None)
     """Append reported values to ``notes``, from a query yielding ``kind, vid``."""
     db.run(f"CREATE OR REPLACE TEMP TABLE noted AS SELECT DISTINCT * FROM ({select_kind_vid}) n(kind, vid)", params)
     db.run(
-        f"""INSERT INTO notes SELECT n.kind, d.ident, d.norm
+        f"""INSERT INTO notes SELECT n.kind, d.ident, d.norm, n.vid
         FROM noted n JOIN ({names("SELECT vid FROM noted")}) d USING (vid)"""
     )
 

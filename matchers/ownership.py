@@ -51,7 +51,7 @@ def own_identifier(db: Database, config: Config, name: str) -> int:
     )
     if db.one("SELECT count(*) FROM losers"):
         db.run(
-            f"""INSERT INTO moves SELECT d.ident, d.norm, l.gid, l.owner
+            f"""INSERT INTO moves SELECT d.ident, d.norm, l.gid, l.owner, l.vid
             FROM losers l JOIN ({graph.names("SELECT vid FROM losers")}) d USING (vid)"""
         )
         db.run(

@@ -50,7 +50,12 @@ def blocked_values() -> str:
 
 
 def build_findings(db: Database) -> None:
-    """The ``findings`` table, ordered by kind, identifier and value."""
+    """The ``findings`` table, ordered by kind, identifier and value.
+
+    Reported values are found among every record's values (``vals``) by their
+    number, not by identifier and text: at 4.5M records the scans of 15M rows
+    then hash no strings.
+    """
     kinds = ", ".join(f"'{k}'" for k in FINDING_KINDS)
     db.run(
         f"""CREATE OR REPLACE TABLE findings AS
@@ -60,12 +65,12 @@ def build_findings(db: Database) -> None:
             SELECT v.norm, v.status, v.ident, v.rec FROM vals v WHERE v.status NOT IN ('ok', 'blocked')
             UNION ALL
             SELECT n.norm, n.kind, n.ident, v.rec
-            FROM (SELECT DISTINCT kind, ident, norm FROM notes) n
-            JOIN vals v ON v.ident = n.ident AND v.norm = n.norm
+            FROM (SELECT DISTINCT kind, ident, norm, vid FROM notes) n
+            JOIN vals v ON v.vid = n.vid
             UNION ALL
             SELECT m.norm, 'moved', m.ident, v.rec
-            FROM (SELECT DISTINCT ident, norm FROM moves) m
-            JOIN vals v ON v.ident = m.ident AND v.norm = m.norm
+            FROM (SELECT DISTINCT ident, norm, vid FROM moves) m
+            JOIN vals v ON v.vid = m.vid
             UNION ALL
             SELECT source || ':' || "row", 'no_identifier', NULL, rec FROM membership
             WHERE rec NOT IN (SELECT rec FROM vals WHERE status = 'ok')
