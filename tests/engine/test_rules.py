@@ -363,3 +363,17 @@ def test_a_contact_whose_values_all_other_contacts_hold_too_is_named_after_its_c
         assert len(result.contacts) == 3
         row = next(m for m in result.membership if result.contact(int(m["row"]))["external_id"] == "")
         assert row["contact_id"] == named
+
+
+def test_a_contact_is_named_after_the_least_of_its_highest_priority_values(tmp_path: Path) -> None:
+    # Two records joined by a phone each bring an email only they hold: both
+    # emails are the contact's own, and email outranks phone, so the id is a
+    # hash of the email that sorts first, whichever row comes first.
+    rows = [
+        {"email": "zoe@x.com", "phone": "+380931112233"},
+        {"email": "ann@x.com", "phone": "+380931112233"},
+    ]
+    named = "c" + hashlib.md5(b"email\x1fann@x.com").hexdigest()[:16]
+    for order in (rows, rows[::-1]):
+        result = resolve_rows(tmp_path, order)
+        assert [c["contact_id"] for c in result.contacts] == [named]
