@@ -49,28 +49,32 @@ def assign_contacts(db: Database, sources: list[Source]) -> None:
     # holds. A value only one record carries is such a value already; of the
     # shared ones, those held by one group. Each value is kept with a record
     # holding it, so that its text is read from that record's row of vals (a
-    # join on record and number, not a lookup of every distinct number). Of a
-    # contact's values those of its highest priority are found by the lowest
-    # priority number per contact and a semi-join, not a window over all its
-    # values (at 4.5M records 3.2-3.3 s against 4.1-4.7 s, and a buffer peak
-    # 0.35 GB lower). The values kept share one identifier, so the anchor is
+    # join on record and number, not a lookup of every distinct number).
+    db.run(
+        """CREATE OR REPLACE TEMP TABLE own AS
+        WITH shared AS (SELECT g.gid, s.iid, s.vid, min(s.rec) AS rec FROM sv s JOIN grp g USING (rec) GROUP BY ALL)
+        SELECT gid, iid, vid, rec FROM shared
+        WHERE vid IN (SELECT vid FROM shared GROUP BY vid HAVING count(*) = 1)
+        UNION ALL
+        SELECT g.gid, u.iid, u.vid, u.rec FROM lone_vals u JOIN grp g USING (rec)"""
+    )
+    # Of a contact's values those of its highest priority are found by the
+    # lowest priority number per contact and a semi-join, not a window over
+    # all its values (at 4.5M records 3.1-3.6 s against 4.1-4.7 s). They are
+    # read twice, so they are a table: as a CTE read twice DuckDB held them in
+    # memory it cannot spill, and 10M records under --memory-limit 1GB ran out
+    # of memory here. The values kept share one identifier, so the anchor is
     # that identifier and the least of their texts.
     db.run(
         """CREATE OR REPLACE TABLE anchors AS
-        WITH shared AS (SELECT g.gid, s.iid, s.vid, min(s.rec) AS rec FROM sv s JOIN grp g USING (rec) GROUP BY ALL),
-        own AS (
-            SELECT gid, iid, vid, rec FROM shared
-            WHERE vid IN (SELECT vid FROM shared GROUP BY vid HAVING count(*) = 1)
-            UNION ALL
-            SELECT g.gid, u.iid, u.vid, u.rec FROM lone_vals u JOIN grp g USING (rec)
-        ),
-        best AS (
+        WITH best AS (
             SELECT gid, vid, rec FROM own SEMI JOIN (SELECT gid, min(iid) AS iid FROM own GROUP BY gid) USING (gid, iid)
         )
         SELECT b.gid, any_value(v.ident) || chr(31) || min(v.norm) AS anchor
         FROM best b JOIN vals v ON v.rec = b.rec AND v.vid = b.vid
         GROUP BY b.gid"""
     )
+    db.run("DROP TABLE own")
     # Only contacts with no value of their own are named after their content:
     # their records' hashes (hash_rows) are the only ones read.
     db.run(
