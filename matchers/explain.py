@@ -84,17 +84,15 @@ def _link_values() -> str:
 
     Built from the engine's tables after survivorship (``vals``, ``moved_vals``).
     """
-    moved = """LEFT JOIN (SELECT DISTINCT rec, ident, norm FROM moved_vals) m
-            ON m.rec = v.rec AND m.ident = v.ident AND m.norm = v.norm"""
     # A value's number stands for its identifier and normalised form: joined on
     # it, the 15M rows of vals at 4.5M records compare no strings.
-    moved_vid = "LEFT JOIN (SELECT DISTINCT rec, vid FROM moved_vals) m ON m.rec = v.rec AND m.vid = v.vid"
+    moved = "LEFT JOIN (SELECT DISTINCT rec, vid FROM moved_vals) m ON m.rec = v.rec AND m.vid = v.vid"
     status = "CASE WHEN m.rec IS NOT NULL THEN 'moved' ELSE v.status END"
     # vals has one row per (rec, ident, norm), so only blocked values, whose
     # placeholders are written lower-cased, can give a record one value twice
     # (N/A, n/a): only they need DISTINCT. (A moved value was usable, never blocked.)
     return f"""SELECT v.rec, v.iid, v.ident, v.norm AS value, {status} AS status
-        FROM vals v {moved_vid} WHERE v.status <> 'blocked'
+        FROM vals v {moved} WHERE v.status <> 'blocked'
         UNION ALL
         SELECT DISTINCT v.rec, v.iid, v.ident, v.value, CASE WHEN m.rec IS NOT NULL THEN 'moved' ELSE 'blocked' END
         FROM ({blocked_values()}) v {moved}"""

@@ -36,13 +36,14 @@ FINDING_KINDS = (
 
 
 def blocked_values() -> str:
-    """SQL for the blocked rows of ``vals`` as ``(rec, iid, ident, norm, value)``, the value
+    """SQL for the blocked rows of ``vals`` as ``(rec, iid, ident, norm, vid, value)``, the value
     written as findings and links write it: a placeholder lower-cased, else normalised.
 
     Blocked values repeat (``n/a`` on thousands of records), so what is a placeholder
     is told once per distinct raw text, not once per row.
     """
-    return f"""SELECT v.rec, v.iid, v.ident, v.norm, CASE WHEN p.placeholder THEN lower(v.raw) ELSE v.norm END AS value
+    return f"""SELECT v.rec, v.iid, v.ident, v.norm, v.vid,
+            CASE WHEN p.placeholder THEN lower(v.raw) ELSE v.norm END AS value
         FROM (SELECT *, coalesce(written, norm) AS raw FROM vals WHERE status = 'blocked') v JOIN (
             SELECT raw, {placeholder_expr()} AS placeholder
             FROM (SELECT DISTINCT coalesce(written, norm) AS raw FROM vals WHERE status = 'blocked')
