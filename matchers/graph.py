@@ -115,9 +115,31 @@ def failing_candidates(db: Database, key: int | None, *, strict_key: bool) -> No
     (reported as conflict, else limit).
     """
     key_test = f"merged.iid = {int(key)} AND merged.n > 1" if (key is not None and strict_key) else "false"
+    # Most candidates pass, and most of them plainly: a candidate can only be
+    # refused for an identifier whose merged group would hold more values than
+    # its limit (or, for the key, more than one). One grouping of the
+    # candidates' values, without telling them apart, bounds that number from
+    # above: the values counted (exactly one where they are all one shared
+    # value) plus the values no other record carries. Only candidates whose
+    # bound exceeds a limit are tested exactly (at 4.5M records 10,373 of
+    # 1.3M candidates fail the first test, which took 2.3-2.6 s on all of them).
+    bound_key = f"iid = {int(key)} AND most > 1" if (key is not None and strict_key) else "false"
+    db.run(
+        f"""CREATE OR REPLACE TEMP TABLE suspect AS
+        WITH cg AS (SELECT c.cid, g.rec FROM cand c JOIN grp g ON g.gid = c.gid),
+        r AS (
+            SELECT cg.cid, s.iid, s.vid FROM cg JOIN sv s USING (rec)
+            UNION ALL SELECT cg.cid, l.iid, NULL::UBIGINT FROM cg JOIN lone_vals l USING (rec)
+        ),
+        bound AS (
+            SELECT cid, iid, CASE WHEN min(vid) = max(vid) THEN 1 ELSE count(vid) END + count(*) - count(vid) AS most
+            FROM r GROUP BY ALL
+        )
+        SELECT DISTINCT cid FROM bound JOIN limits USING (iid) WHERE most > lim OR ({bound_key})"""
+    )
     db.run(
         f"""CREATE OR REPLACE TABLE verdict AS
-        WITH cg AS (SELECT c.cid, c.gid, g.rec FROM cand c JOIN grp g ON g.gid = c.gid),
+        WITH cg AS (SELECT c.cid, c.gid, g.rec FROM cand c SEMI JOIN suspect USING (cid) JOIN grp g ON g.gid = c.gid),
         gv AS (SELECT DISTINCT cg.cid, cg.gid, s.iid, s.vid FROM cg JOIN sv s USING (rec)),
         gl AS (SELECT cg.cid, cg.gid, l.iid, count(*) AS n FROM cg JOIN lone_vals l USING (rec) GROUP BY ALL),
         part AS (
@@ -139,6 +161,7 @@ def failing_candidates(db: Database, key: int | None, *, strict_key: bool) -> No
         GROUP BY cid
         HAVING bool_or({key_test}) OR bool_or(merged.n > greatest(limits.lim, part.m))"""
     )
+    db.run("DROP TABLE suspect")
 
 
 def components(db: Database, edges: str) -> None:
