@@ -23,6 +23,7 @@ import platform
 import shlex
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -129,56 +130,54 @@ def bench_one(size: int, fmt: str, args, data_root: Path, work_root: Path, idmer
         shutil.rmtree(work)
     work.mkdir(parents=True)
     row: dict = {"size": size, "format": fmt, "records": size, "data": str(data),
-                 "generate_s": None if gen_s is None else round(gen_s, 2)}
-
-    # --- idmerge
-    if idmerge:
-        out = work / "out"
-        cmd = [*idmerge, "run", *files, "--out", str(out), "--force", "--quiet", *args.idmerge_arg]
-        log(f"  idmerge: {' '.join(shlex.quote(c) for c in cmd)}")
-        m = measure(cmd, work, "idmerge", args.timeout)
-        ok = m.get("rc") == 0
-        row.update({"wall_s": _r(m.get("wall_s")) if ok else None,
-                    "records_per_s": _rate(size, m.get("wall_s")) if ok else None,
-                    "peak_rss_mb": _r(m.get("peak_rss_mb"), 1), "cpu_s": _r(m.get("cpu_s")), "rc": m.get("rc")})
-        if not ok:
-            row["failed_after_s"] = _r(m.get("wall_s"))
-            row["error"] = m.get("error")
-            row["log"] = m.get("log")
-            log(f"  idmerge failed (rc {m.get('rc')}):\n" + _indent(m.get("error") or ""))
-        else:
-            try:
-                s = scoring.score(out, data / "truth.csv")
-                row.update({"precision": s["precision"], "recall": s["recall"], "f1": s["f1"], "score": s})
-            except FileNotFoundError as e:
-                row["score_error"] = str(e)
-                log(f"  cannot score: {e}")
-            report = out / "report.json"
-            if report.exists():
-                try:
-                    rep = json.loads(report.read_text())
-                    if isinstance(rep, dict) and isinstance(rep.get("timings_s"), dict):
-                        row["stages"] = rep["timings_s"]
-                except ValueError:
-                    pass
-        if not args.keep_output:
-            shutil.rmtree(out, ignore_errors=True)
-
-    # --- references
+                 "generate_s": None if gen_s is None else round(gen_s, 2), "repeat": args.repeat}
     ref = [sys.executable, str(HERE / "reference.py")]
-    if not args.no_floor:
-        m = measure([*ref, "floor", *files, "--out", str(work / "floor")], work, "floor", args.timeout)
-        if m.get("rc") == 0:
-            row.update({"floor_s": _r(m["wall_s"]), "floor_rss_mb": _r(m["peak_rss_mb"], 1),
-                        "floor_inner_s": _last_json_line(Path(m["log"])).get("floor_s")})
-        else:
-            row["floor_error"] = m.get("error")
-        shutil.rmtree(work / "floor", ignore_errors=True)
-    if not args.no_cc:
-        _reference(row, "cc", {"graph_s": "cc_graph_s"}, "scipy is not installed", ref, files, work, data, args, log)
+    # Each figure is the median of --repeat runs. The runs of idmerge and of the
+    # references take turns (idmerge, floor, cc, then again), so that a slower
+    # spell of the machine weighs on all of them alike.
+    runs: dict[str, list[dict]] = {"idmerge": [], "floor": [], "cc": []}
+    failed: set[str] = set()
+    for rep in range(args.repeat):
+        if idmerge and "idmerge" not in failed:
+            m = _idmerge_run(row, idmerge, files, work, data, args, log, rep)
+            _keep(runs, failed, "idmerge", m)
+        if not args.no_floor and "floor" not in failed:
+            floor = [*ref, "floor", *files, "--out", str(work / "floor")]
+            m = measure(floor, work, _run_name("floor", rep, args), args.timeout)
+            if m.get("rc") == 0:
+                m["inner_s"] = _last_json_line(Path(m["log"])).get("floor_s")
+                runs["floor"].append(m)
+            else:
+                row["floor_error"] = m.get("error")
+                failed.add("floor")
+            shutil.rmtree(work / "floor", ignore_errors=True)
+        if not args.no_cc and "cc" not in failed:
+            m = _reference(row, "cc", {"graph_s": "cc_graph_s"}, "scipy is not installed", ref, files, work, data,
+                           args, log, rep)
+            _keep(runs, failed, "cc", m)
+    if not args.keep_output:
+        shutil.rmtree(work / "out", ignore_errors=True)
+    if runs["idmerge"] and "idmerge" not in failed:
+        mid = _median_run(runs["idmerge"])
+        row.update({"wall_s": _median(runs["idmerge"], "wall_s"),
+                    "records_per_s": _rate(size, _median(runs["idmerge"], "wall_s")),
+                    "peak_rss_mb": _median(runs["idmerge"], "peak_rss_mb", 1),
+                    "cpu_s": _median(runs["idmerge"], "cpu_s"), "rc": 0})
+        if mid.get("stages"):
+            row["stages"] = mid["stages"]
+    if runs["floor"] and "floor" not in failed:
+        row.update({"floor_s": _median(runs["floor"], "wall_s"),
+                    "floor_rss_mb": _median(runs["floor"], "peak_rss_mb", 1),
+                    "floor_inner_s": _median(runs["floor"], "inner_s")})
+    if runs["cc"] and "cc" not in failed:
+        row.update({"cc_s": _median(runs["cc"], "wall_s"), "cc_rss_mb": _median(runs["cc"], "peak_rss_mb", 1)})
+    if args.repeat > 1:
+        row["runs"] = {name: {"wall_s": [_r(m["wall_s"]) for m in ms],
+                              "peak_rss_mb": [_r(m["peak_rss_mb"], 1) for m in ms]}
+                       for name, ms in runs.items() if ms}
     if args.splink:
         inner = {"link_s": "splink_link_s", "cluster_s": "splink_cluster_s", "pairs": "splink_pairs"}
-        _reference(row, "splink", inner, "splink is not installed", ref, files, work, data, args, log)
+        _reference(row, "splink", inner, "splink is not installed", ref, files, work, data, args, log, 0)
     if row.get("wall_s") and row.get("floor_s"):
         row["ratio_to_floor"] = round(row["wall_s"] / row["floor_s"], 2)
     if row.get("wall_s") and row.get("cc_s"):
@@ -188,22 +187,78 @@ def bench_one(size: int, fmt: str, args, data_root: Path, work_root: Path, idmer
     return row
 
 
-def _reference(row: dict, mode: str, inner_keys: dict, missing: str, ref: list[str], files: list[str],
-               work: Path, data: Path, args, log) -> None:
-    """Run one scored reference of reference.py (cc, splink) and record its time, memory and scores in ``row``."""
-    m = measure([*ref, mode, *files, "--out", str(work / mode)], work, mode, args.timeout)
+def _keep(runs: dict[str, list[dict]], failed: set[str], name: str, m: dict) -> None:
+    """Keep a successful run's figures; a failed run stops that command's repetitions."""
     if m.get("rc") == 0:
-        inner = _last_json_line(Path(m["log"]))
-        row.update({f"{mode}_s": _r(m["wall_s"]), f"{mode}_rss_mb": _r(m["peak_rss_mb"], 1)})
-        row.update({key: inner.get(name) for name, key in inner_keys.items()})
-        s = scoring.score(work / mode / "membership.parquet", data / "truth.csv")
-        row.update({f"{mode}_precision": s["precision"], f"{mode}_recall": s["recall"], f"{mode}_f1": s["f1"]})
+        runs[name].append(m)
+    else:
+        failed.add(name)
+
+
+def _run_name(name: str, rep: int, args) -> str:
+    """A run's file names: the plain name for the only run, numbered when repeated."""
+    return name if args.repeat == 1 else f"{name}.{rep + 1}"
+
+
+def _median(runs: list[dict], key: str, nd: int = 3):
+    values = [m[key] for m in runs if m.get(key) is not None]
+    return _r(statistics.median(values), nd) if values else None
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run of the median wall time (the lower of the middle two for an even number)."""
+    return sorted(runs, key=lambda m: m["wall_s"])[(len(runs) - 1) // 2]
+
+
+def _idmerge_run(row: dict, idmerge: list[str], files: list[str], work: Path, data: Path, args, log, rep: int) -> dict:
+    """Run idmerge once; the first run is scored (the outputs of every run are the same)."""
+    out = work / "out"
+    cmd = [*idmerge, "run", *files, "--out", str(out), "--force", "--quiet", *args.idmerge_arg]
+    if rep == 0:
+        log(f"  idmerge: {' '.join(shlex.quote(c) for c in cmd)}")
+    m = measure(cmd, work, _run_name("idmerge", rep, args), args.timeout)
+    if m.get("rc") != 0:
+        row.update({"wall_s": None, "records_per_s": None, "rc": m.get("rc"), "failed_after_s": _r(m.get("wall_s")),
+                    "error": m.get("error"), "log": m.get("log")})
+        log(f"  idmerge failed (rc {m.get('rc')}):\n" + _indent(m.get("error") or ""))
+        return m
+    if rep == 0:
+        try:
+            s = scoring.score(out, data / "truth.csv")
+            row.update({"precision": s["precision"], "recall": s["recall"], "f1": s["f1"], "score": s})
+        except FileNotFoundError as e:
+            row["score_error"] = str(e)
+            log(f"  cannot score: {e}")
+    report = out / "report.json"
+    if report.exists():
+        try:
+            rep_doc = json.loads(report.read_text())
+            if isinstance(rep_doc, dict) and isinstance(rep_doc.get("timings_s"), dict):
+                m["stages"] = rep_doc["timings_s"]
+        except ValueError:
+            pass
+    return m
+
+
+def _reference(row: dict, mode: str, inner_keys: dict, missing: str, ref: list[str], files: list[str],
+               work: Path, data: Path, args, log, rep: int) -> dict:
+    """Run one scored reference of reference.py (cc, splink); the first run's figures and scores go
+    into ``row`` (the median of the repeated runs replaces its time and memory); returns the run."""
+    m = measure([*ref, mode, *files, "--out", str(work / mode)], work, _run_name(mode, rep, args), args.timeout)
+    if m.get("rc") == 0:
+        if rep == 0:
+            inner = _last_json_line(Path(m["log"]))
+            row.update({f"{mode}_s": _r(m["wall_s"]), f"{mode}_rss_mb": _r(m["peak_rss_mb"], 1)})
+            row.update({key: inner.get(name) for name, key in inner_keys.items()})
+            s = scoring.score(work / mode / "membership.parquet", data / "truth.csv")
+            row.update({f"{mode}_precision": s["precision"], f"{mode}_recall": s["recall"], f"{mode}_f1": s["f1"]})
     elif m.get("rc") == 3:
         row[f"{mode}_skipped"] = missing
     else:
         row[f"{mode}_error"] = m.get("error")
         log(f"  {mode} reference failed (rc {m.get('rc')}):\n" + _indent(m.get("error") or ""))
     shutil.rmtree(work / mode, ignore_errors=True)
+    return m
 
 
 def _r(x, nd: int = 3):
@@ -255,8 +310,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-splink", action="store_true", help="skip the Splink reference even when it is installed")
     ap.add_argument("--timeout", type=float, help="seconds per child process")
     ap.add_argument("--keep-output", action="store_true", help="keep idmerge's --out folder")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run idmerge, the floor and connected components this many times, taking turns; "
+                         "each figure is the median (default 1)")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
 
     def log(msg: str) -> None:
         if not args.quiet:
