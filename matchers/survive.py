@@ -121,7 +121,8 @@ def hash_rows(db: Database, sources: list[Source]) -> None:
     A record with a value no other record carries (``lone_vals``) gives its
     contact such a value, so only the others are hashed; this is done before
     linking, so that the input files' other columns can be let go
-    (:func:`data_positions`).
+    (:func:`data_positions`). Those records are kept as ``unowned(rec)``: the
+    findings look for records with no usable value among them.
     """
     # The records are chosen first, so that only they are hashed: of 4.5M
     # records, 6,189 are; with the filter in the hashing statement DuckDB
@@ -138,7 +139,6 @@ def hash_rows(db: Database, sources: list[Source]) -> None:
             f"FROM {q(s.table)} SEMI JOIN unowned USING (rec)"
         )
     db.run("CREATE OR REPLACE TABLE row_hash AS " + " UNION ALL ".join(parts))
-    db.run("DROP TABLE unowned")
 
 
 #: How many records are told apart as owning a value or not in one statement (see :func:`hash_rows`).
