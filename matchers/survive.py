@@ -76,7 +76,11 @@ def assign_contacts(db: Database, sources: list[Source]) -> None:
     )
     db.run("DROP TABLE own")
     # Only contacts with no value of their own are named after their content:
-    # their records' hashes (hash_rows) are the only ones read.
+    # their records' hashes (hash_rows) are the only ones read. Every contact
+    # is named one way or the other: a contact with no anchor has no value no
+    # other record carries (lone_vals is never changed once made), so each of
+    # its records was hashed. The two lists of names are therefore simply put
+    # together, with no lookup of every contact in both (0.5 s less at 4.5M).
     db.run(
         f"""CREATE OR REPLACE TABLE contact AS
         WITH contents AS (
@@ -84,9 +88,9 @@ def assign_contacts(db: Database, sources: list[Source]) -> None:
             FROM grp g JOIN row_hash h USING (rec) WHERE g.gid NOT IN (SELECT gid FROM anchors) GROUP BY g.gid
         ),
         ids AS (
-            SELECT g.gid, 'c' || substr(md5(coalesce(a.anchor, c.anchor)), 1, {ID_HEX}) AS base
-            FROM (SELECT DISTINCT gid FROM grp) g
-            LEFT JOIN anchors a USING (gid) LEFT JOIN contents c USING (gid)
+            SELECT gid, 'c' || substr(md5(anchor), 1, {ID_HEX}) AS base FROM anchors
+            UNION ALL
+            SELECT gid, 'c' || substr(md5(anchor), 1, {ID_HEX}) AS base FROM contents
         )
         SELECT *, {_part_sql()} AS part FROM (
             SELECT gid, CASE WHEN row_number() OVER (PARTITION BY base ORDER BY gid) = 1 THEN base
