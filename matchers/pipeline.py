@@ -252,7 +252,7 @@ NORMALISING_TABLES = ("email_norm", "phone_norm")
 #: The linking tables that naming the contacts (``assign_contacts``) reads or makes.
 NAMING_TABLES = ("sv", "lone_vals", "limits", "anchors", "row_hash")
 #: Tables only linking and survivorship need; dropped before the report so their memory serves the rest.
-WORKING_TABLES = (*LINKING_TABLES, "rg", "cdata", "cstatus", "consent_words", "unowned")
+WORKING_TABLES = (*LINKING_TABLES, "rg", "cstatus", "consent_words", "unowned")
 
 
 def _drop_tables(db: Database, names: tuple[str, ...]) -> None:
