@@ -253,9 +253,10 @@ def build_contact_data(db: Database, sources: list[Source], lay: Layout) -> None
     when = "'%Y-%m-%d %H:%M:%S'"
     updated = f", strftime(max(r.updated_at), {when}) AS {q(UPDATED_AT)}" if lay.has_updated_at else ""
     updated_alone = f", strftime(r.updated_at, {when}) AS {q(UPDATED_AT)}" if lay.has_updated_at else ""
-    # Each contact's id is joined as its row is made: a table of the rows
-    # alone and a copy of it with the ids beside (as before) held the name
-    # fields twice (at 4.5M records, 1.0-1.2 s more, at the run's peak).
+    # Each contact's id is joined as its row is made. A table of the rows
+    # alone and then a copy of it with the ids beside held the name fields
+    # twice, at what was then the run's peak; at 4.5M records the copy alone
+    # took 1.0-1.2 s.
     db.run(
         f"""CREATE OR REPLACE TABLE cbase AS
         SELECT c.{CONTACT_ID}, c.gid, c.part, d.* EXCLUDE (gid) FROM contact c LEFT JOIN (
