@@ -9,7 +9,7 @@ clashes, see :func:`number_values`); and ``status``: ``ok``, ``blocked``
 configured number). Blocked wins over invalid, so ``a@b.test`` reads as junk,
 not as a typo. All SQL.
 
-The stored table is ``vals(rec, ident, norm, written, col, valid, vid, iid,
+The stored table is ``vals(rec, ident, norm, written, valid, vid, iid,
 status)``: ``ident`` and ``status`` are enums, and ``raw`` becomes ``written``,
 the value as written only where it differs from ``norm`` (NULL: written as
 normalised; ``coalesce(written, norm)`` is the value as written). That keeps
