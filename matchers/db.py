@@ -47,6 +47,8 @@ def ranges(column: str, cuts: Sequence[str]) -> list[str]:
 #: How the operating system's "disk full" (ENOSPC) reads in DuckDB's error messages.
 NO_SPACE = "No space left on device"
 
+#: What DuckDB's Python client raises (as RuntimeError) when Ctrl-C stops a statement.
+INTERRUPTED = "Query interrupted"
 #: Set to a file path to append each statement's seconds and opening words (for profiling; no data).
 TRACE_ENV = "IDMERGE_TRACE"
 #: Larger than anything a run writes: no automatic checkpoints.
@@ -90,6 +92,11 @@ class Database:
             with self._timed(sql):
                 yield
         except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except RuntimeError as exc:
+            # Ctrl-C while DuckDB runs a statement reaches Python as this, not as InterruptException.
+            if str(exc) != INTERRUPTED:
+                raise
             raise KeyboardInterrupt from None
         except duckdb.OutOfMemoryException:
             raise MemoryError from None

@@ -1,14 +1,18 @@
-"""Progress on a terminal: each stage with records/s and the time left; nothing when not a terminal."""
+"""Progress on a terminal: each stage with records/s and the time left; nothing when not a
+terminal. Ctrl-C: exit 130 and no output."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from matchers import RunOptions, run
@@ -59,3 +63,26 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     )
     assert done.returncode == 0
     assert done.stderr == ""
+
+
+def test_ctrl_c_exits_130_and_writes_nothing(tmp_path: Path) -> None:
+    # Enough records to be still running half a second after the command starts.
+    src = tmp_path / "people.csv"
+    duckdb.sql(
+        f"""COPY (SELECT 'p' || range || '@ukr.net' AS Email, '+38067' || lpad((range % 9999991)::VARCHAR, 7, '0')
+        AS Phone FROM range(300000)) TO '{src}' (FORMAT csv, HEADER true)"""
+    )
+    out = tmp_path / "out"
+    # As a terminal's Ctrl-C reaches it, even where this test's runner ignores SIGINT.
+    proc = subprocess.Popen(
+        [str(IDMERGE), "run", str(src), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert (proc.returncode, stderr, stdout) == (130, "Interrupted; no output was changed.\n", "")
+    assert not out.exists() or list(out.iterdir()) == []
