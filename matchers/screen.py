@@ -117,27 +117,32 @@ def _sequential(digits: str) -> str:
 
 
 def _ascii_alnum(code: str) -> str:
-    """SQL true for a character code (``ascii()``) of an ASCII digit or letter."""
-    return f"({code} BETWEEN 48 AND 57 OR {code} BETWEEN 65 AND 90 OR {code} BETWEEN 97 AND 122)"
+    """SQL true for a character code (``ascii()``) of an ASCII digit or letter
+    (``| 32`` lower-cases an ASCII letter and leaves a digit as it is)."""
+    return f"(({code} | 32) BETWEEN 97 AND 122 OR {code} BETWEEN 48 AND 57)"
 
 
-def _mixed(raw: str, digits: str) -> str:
+def _mixed(first: str, last: str, digits: str) -> str:
     """SQL true for a value that surely holds two different letters or digits, so it cannot
     be one repeated character; told without the regular expression of :func:`_alnum`.
 
-    Either its first and last characters are different ASCII letters or digits
+    Either its first and last characters (``first``, ``last``: their codes,
+    :data:`END_CODES`) are different ASCII letters or digits
     (case-insensitively), or its digits (``digits``: only ASCII digits, or NULL)
     are not all one. Both stay in the letters-and-digits form, lower-cased
     apart, whatever else the value holds. False only means "not told".
 
-    The ends are compared by their character codes: ``| 32`` lower-cases an
-    ASCII letter and leaves a digit as it is. (With ``left``, ``right``,
-    ``lower`` and ``contains`` on text, this took 0.4 s more of screening at
-    4.5M records.)
+    The ends are compared by their character codes, each worked out once
+    beforehand: with ``left``, ``right``, ``lower`` and ``contains`` on text,
+    this took 0.4 s more of screening at 4.5M records, and with the codes
+    worked out in place (several times over) 0.45 s more.
     """
-    first, last = f"ascii({raw})", f"ascii({raw}[-1])"
     ends = f"({_ascii_alnum(first)} AND {_ascii_alnum(last)} AND ({first} | 32) <> ({last} | 32))"
     return f"({ends} OR coalesce(ltrim({digits}, left({digits}, 1)) <> '', false))"
+
+
+#: The codes of a value's first and last characters, as :func:`_mixed` reads them.
+END_CODES = "ascii(raw) AS first_code, ascii(raw[-1]) AS last_code"
 
 
 def placeholder_expr() -> str:
@@ -147,7 +152,12 @@ def placeholder_expr() -> str:
 
 def blocked_expr(config: Config) -> str:
     """SQL that is true for a ``vals`` row whose value is a placeholder or junk."""
-    generic = f"(lower(raw) IN {_sql_list(PLACEHOLDERS)} OR coalesce({_repeated('alnum')}, false))"
+    # Lower-casing keeps the number of characters, so only short values can be placeholders:
+    # told first, that halves the test's time (at 4.5M records 0.19 s against 0.36 s).
+    placeholder = (
+        f"CASE WHEN length(raw) <= {max(map(len, PLACEHOLDERS))} THEN lower(raw) IN {_sql_list(PLACEHOLDERS)} END"
+    )
+    generic = f"(coalesce({placeholder}, false) OR coalesce({_repeated('alnum')}, false))"
     email = f"(ident = 'email' AND regexp_matches(norm, {lit(JUNK_EMAIL_PATTERN)}))"
     # A number whose subscriber part is one repeated digit (+380 00 000 00 00)
     # is as much a placeholder as 0000000000, so the national part is checked too.
@@ -185,15 +195,15 @@ def screen_values(db: Database, config: Config, *, free: Sequence[str] = ()) -> 
         f"""CREATE OR REPLACE TABLE screened AS
         SELECT rec, ident::{_enum(sorted(config.names))} AS ident, norm,
             CASE WHEN raw IS DISTINCT FROM norm THEN raw END AS written,
-            * EXCLUDE (rec, ident, norm, raw, national, alnum, digits), {VALUE_NUMBER} AS vid,
+            * EXCLUDE (rec, ident, norm, raw, national, alnum, digits, first_code, last_code), {VALUE_NUMBER} AS vid,
             (list_position({_sql_array(config.names)}, ident) - 1)::SMALLINT AS iid,
             (CASE WHEN {blocked_expr(config)} THEN 'blocked'
                  WHEN NOT valid THEN 'invalid'
                  ELSE 'ok' END)::{_enum(STATUSES)} AS status
         FROM (
-            SELECT *, CASE WHEN NOT {_mixed("raw", "digits")} THEN {_alnum("raw")} END AS alnum
+            SELECT *, CASE WHEN NOT {_mixed("first_code", "last_code", "digits")} THEN {_alnum("raw")} END AS alnum
             FROM (
-                SELECT *, CASE WHEN ident = 'phone' THEN {phone_digits_sql("raw")} END AS digits
+                SELECT *, CASE WHEN ident = 'phone' THEN {phone_digits_sql("raw")} END AS digits, {END_CODES}
                 FROM vals
             )
         )"""

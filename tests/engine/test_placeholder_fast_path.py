@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from matchers.db import lit
 from matchers.normalise import phone_digits_sql
 from matchers.screen import (
+    END_CODES,
     JUNK_EMAIL_DOMAINS,
     JUNK_EMAIL_LOCALS,
     JUNK_EMAIL_PATTERN,
@@ -33,8 +34,8 @@ def _screened(values: list[str]) -> list[tuple[str, bool, bool]]:
     con.execute("CREATE TABLE t (raw VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
     return con.execute(
-        f"""SELECT raw, {_mixed("raw", "digits")}, coalesce({_repeated(_alnum("raw"))}, false)
-        FROM (SELECT raw, {phone_digits_sql("raw")} AS digits FROM t)"""
+        f"""SELECT raw, {_mixed("first_code", "last_code", "digits")}, coalesce({_repeated(_alnum("raw"))}, false)
+        FROM (SELECT raw, {phone_digits_sql("raw")} AS digits, {END_CODES} FROM t)"""
     ).fetchall()
 
 
