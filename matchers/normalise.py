@@ -158,9 +158,13 @@ def _best_date_format(db: Database, table: str, col: str) -> str | None:
     which bounds its count cheaply; formats are counted best bound first,
     until no bound left can beat the best count.
     """
+    # The input tables are in record order and DuckDB keeps that order
+    # (preserve_insertion_order), so the first values need no sort: with
+    # ORDER BY rec, DuckDB read every row of the column (0.36 s against 0.006 s
+    # for a 3.3M-record file).
     db.run(
         f"""CREATE OR REPLACE TEMP TABLE date_sample AS SELECT trim({col}) AS v FROM {q(table)}
-        WHERE nullif(trim({col}), '') IS NOT NULL ORDER BY rec LIMIT {DATE_SAMPLE}"""
+        WHERE nullif(trim({col}), '') IS NOT NULL LIMIT {DATE_SAMPLE}"""
     )
     bounds = ", ".join(f"count(*) FILTER (WHERE {date_literals_sql('v', f)})" for f in DATE_FORMATS)
     bound = db.rows(f"SELECT {bounds} FROM date_sample")[0]

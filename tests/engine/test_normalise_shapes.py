@@ -20,6 +20,7 @@ from matchers.identifiers import UPDATED_AT
 from matchers.load import FILE_STRIDE, LoadOptions, Source, load_sources
 from matchers.normalise import (
     DATE_FORMATS,
+    DATE_SAMPLE,
     PREFIXED_SOURCE_KEY,
     _best_date_format,
     _date_expr,
@@ -206,5 +207,24 @@ def test_trim_sql_is_trim(values: list[str]) -> None:
         for value in [*values, *ascii_edges, *(f"{s}a{s}" for s in SPACES), "", None]:
             db.run("INSERT INTO t VALUES (?)", [value])
         assert db.one(f"SELECT count(*) FROM t WHERE {trim_sql('v')} IS DISTINCT FROM trim(v)") == 0
+    finally:
+        db.close()
+
+
+def test_date_format_is_read_from_the_first_values_of_the_file(tmp_path: Path) -> None:
+    """Only the first DATE_SAMPLE non-blank dates decide; later ones in another format do not."""
+    first, later = DATE_SAMPLE, 2 * DATE_SAMPLE
+    rows = (
+        ["updated_at,email"]
+        + [f"{1 + i % 28:02d}.03.2024 10:00,a{i}@ukr.net" if i % 3 else f",a{i}@ukr.net" for i in range(first * 3 // 2)]
+        + [f"03/{1 + i % 28:02d}/2024,b{i}@ukr.net" for i in range(later)]
+    )
+    src = tmp_path / "people.csv"
+    src.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    db = Database()
+    try:
+        (source,) = load_sources(db, [src], load_config(None), LoadOptions(), tmp_path)
+        (col,) = [source.column(i) for i, role in source.roles.items() if role == UPDATED_AT]
+        assert _best_date_format(db, source.table, col) == "%d.%m.%Y %H:%M"
     finally:
         db.close()
