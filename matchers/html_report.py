@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matchers.db import Database
+from matchers.db import Database, lit
 from matchers.explain import ContactExplanation, Link, Show, attach_engine, explain_contacts, settings_from_report
+from matchers.load import FILE_STRIDE
 from matchers.report import FINDING_KINDS
 
 #: Contacts and values listed in the "largest" and "most shared" tables.
@@ -191,12 +192,14 @@ def _size_histogram(db: Database) -> list[Bar]:
 
 
 def _per_source(db: Database, sources: list[str]) -> list[Bar]:
+    # A record's file is its number's (by input order, as ``sources``).
+    names = "[" + ", ".join(lit(f) for f in sources) + "]"
     rows = db.rows(
-        """SELECT m.source, count(*) AS records,
+        f"""SELECT any_value({names}[m.rec // {FILE_STRIDE} + 1]), count(*) AS records,
                count(*) FILTER (WHERE s.n = 1) AS alone,
                count(*) FILTER (WHERE s.n > 1 AND NOT s.across) AS within,
                count(*) FILTER (WHERE s.across) AS across
-        FROM membership m JOIN h_sizes s USING (contact_id) GROUP BY m.source"""
+        FROM members m JOIN h_sizes s USING (contact_id) GROUP BY m.rec // {FILE_STRIDE}"""
     )
     order = {name: i for i, name in enumerate(sources)}
     bars = []
@@ -411,10 +414,12 @@ def build_html(db: Database, report: dict[str, Any], *, out: Path, show_values: 
     sources = [i["file"] for i in report.get("inputs", [])]
     attach_engine(db)
     # Each contact's size, once: the histogram, the sources chart and the top list read it.
+    # Files are told apart by the number of each record (members), not by their names
+    # in membership: at 4.5M records 0.55 s against 0.85 s.
     db.run(
-        """CREATE OR REPLACE TEMP TABLE h_sizes AS
-        SELECT contact_id, count(*) AS n, min(source) <> max(source) AS across
-        FROM membership GROUP BY contact_id"""
+        f"""CREATE OR REPLACE TEMP TABLE h_sizes AS
+        SELECT contact_id, count(*) AS n, min(rec // {FILE_STRIDE}) <> max(rec // {FILE_STRIDE}) AS across
+        FROM members GROUP BY contact_id"""
     )
     largest = _largest(db)
     explained = explain_contacts(db, settings, [c for c, _, _ in largest], show=show)
