@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matchers.db import Database, lit
+from matchers.db import Database
 from matchers.explain import ContactExplanation, Link, Show, attach_engine, explain_contacts, settings_from_report
-from matchers.load import FILE_STRIDE
+from matchers.load import FILE_STRIDE, source_sql
 from matchers.report import FINDING_KINDS
 
 #: Contacts and values listed in the "largest" and "most shared" tables.
@@ -192,10 +192,8 @@ def _size_histogram(db: Database) -> list[Bar]:
 
 
 def _per_source(db: Database, sources: list[str]) -> list[Bar]:
-    # A record's file is its number's (by input order, as ``sources``).
-    names = "[" + ", ".join(lit(f) for f in sources) + "]"
     rows = db.rows(
-        f"""SELECT any_value({names}[m.rec // {FILE_STRIDE} + 1]), count(*) AS records,
+        f"""SELECT any_value({source_sql(sources)}), count(*) AS records,
                count(*) FILTER (WHERE s.n = 1) AS alone,
                count(*) FILTER (WHERE s.n > 1 AND NOT s.across) AS within,
                count(*) FILTER (WHERE s.across) AS across

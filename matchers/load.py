@@ -40,8 +40,13 @@ FILE_STRIDE = 1 << 40
 def place_sql(files: list[str]) -> str:
     """SQL ``source, "row"`` of ``rec``: its file's name (``files``, by input order) and
     its row in that file, both worked out from the number, which holds them."""
+    return f'{source_sql(files)} AS source, rec % {FILE_STRIDE} AS "row"'
+
+
+def source_sql(files: list[str]) -> str:
+    """SQL of the name of ``rec``'s file (``files``, by input order)."""
     names = "[" + ", ".join(lit(f) for f in files) + "]"
-    return f'{names}[rec // {FILE_STRIDE} + 1] AS source, rec % {FILE_STRIDE} AS "row"'
+    return f"{names}[rec // {FILE_STRIDE} + 1]"
 
 
 SAMPLE_BYTES = 1 << 16

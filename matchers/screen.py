@@ -145,19 +145,26 @@ def _mixed(first: str, last: str, digits: str) -> str:
 END_CODES = "ascii(raw) AS first_code, ascii(raw[-1]) AS last_code"
 
 
+def _placeholder_word(raw: str) -> str:
+    """SQL true for a value that is one of :data:`PLACEHOLDERS`, any case.
+
+    Lower-casing keeps the number of characters, so only short values can be
+    placeholders: told first, that halves the test's time (at 4.5M records
+    0.19 s against 0.36 s)."""
+    return (
+        f"CASE WHEN length({raw}) <= {max(map(len, PLACEHOLDERS))} "
+        f"THEN lower({raw}) IN {_sql_list(PLACEHOLDERS)} ELSE false END"
+    )
+
+
 def placeholder_expr() -> str:
     """SQL true for a ``vals`` row whose value is a placeholder (reported lower-cased)."""
-    return f"(lower(raw) IN {_sql_list(PLACEHOLDERS)} OR {_repeated(_alnum('raw'))})"
+    return f"({_placeholder_word('raw')} OR {_repeated(_alnum('raw'))})"
 
 
 def blocked_expr(config: Config) -> str:
     """SQL that is true for a ``vals`` row whose value is a placeholder or junk."""
-    # Lower-casing keeps the number of characters, so only short values can be placeholders:
-    # told first, that halves the test's time (at 4.5M records 0.19 s against 0.36 s).
-    placeholder = (
-        f"CASE WHEN length(raw) <= {max(map(len, PLACEHOLDERS))} THEN lower(raw) IN {_sql_list(PLACEHOLDERS)} END"
-    )
-    generic = f"(coalesce({placeholder}, false) OR coalesce({_repeated('alnum')}, false))"
+    generic = f"({_placeholder_word('raw')} OR coalesce({_repeated('alnum')}, false))"
     email = f"(ident = 'email' AND regexp_matches(norm, {lit(JUNK_EMAIL_PATTERN)}))"
     # A number whose subscriber part is one repeated digit (+380 00 000 00 00)
     # is as much a placeholder as 0000000000, so the national part is checked too.
