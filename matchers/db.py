@@ -114,7 +114,10 @@ class Database:
         # interpreter exits aborts it.
         threading.Thread(target=work, name="idmerge-duckdb", daemon=True).start()
         try:
-            done.wait()
+            # In short waits: where a wait cannot be interrupted (Windows), Ctrl-C is
+            # raised between two of them.
+            while not done.wait(0.1):
+                pass
         except KeyboardInterrupt:
             # Asked again until it stops: a statement that had not begun when first asked
             # would not see the request.
