@@ -97,28 +97,35 @@ class Database:
         DuckDB to stop (``interrupt``), and waits for it to do so, so the connection is
         idle and usable again when KeyboardInterrupt is raised.
         """
-        done = threading.Event()
+        go, stop, done = threading.Event(), threading.Event(), threading.Event()
         outcome: list[Any] = []
         failure: list[BaseException] = []
 
         def work() -> None:
+            go.wait()
             try:
-                outcome.append(call())
+                if not stop.is_set():
+                    outcome.append(call())
             except BaseException as exc:  # handed to the waiting thread, raised there
                 failure.append(exc)
             finally:
                 done.set()
 
-        # An Event, not Thread.join: a join that Ctrl-C interrupts can mark a running
-        # thread stopped (Python 3.11), and a DuckDB statement still running when the
-        # interpreter exits aborts it.
+        # The thread begins the statement only when told to go: a Ctrl-C while the thread
+        # is being started leaves it waiting, with nothing running in DuckDB (a statement
+        # still running when the interpreter exits aborts it). For the same reason the
+        # wait is on an Event, not Thread.join: a join that Ctrl-C interrupts can mark a
+        # running thread stopped (Python 3.11).
         threading.Thread(target=work, name="idmerge-duckdb", daemon=True).start()
         try:
+            go.set()
             # In short waits: where a wait cannot be interrupted (Windows), Ctrl-C is
             # raised between two of them.
             while not done.wait(0.1):
                 pass
         except KeyboardInterrupt:
+            stop.set()
+            go.set()
             # Asked again until it stops: a statement that had not begun when first asked
             # would not see the request.
             while not done.is_set():
