@@ -77,10 +77,10 @@ class Database:
         if temp_dir:
             self.con.execute(f"SET temp_directory = {lit(temp_dir)}")
         self.trace = os.environ.get(TRACE_ENV)
-        # One thread runs every statement (see _stoppable); one for each statement
-        # instead made a 1M run about 1 s slower, with more system time.
-        # The thread holds the queue, not the Database, so that a Database no one holds
-        # is still collected (and its thread then ended).
+        # One thread runs every statement (see _stoppable): a new one for each statement
+        # made a 1M run about 1 s slower, with more system time. It holds the queue, not
+        # the Database, so that a Database no one holds is still collected (and its
+        # thread then ended).
         self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         threading.Thread(target=_serve, args=(self._jobs,), name="idmerge-duckdb", daemon=True).start()
         self._end_thread = weakref.finalize(self, self._jobs.put, None)
@@ -123,8 +123,7 @@ class Database:
         try:
             self._jobs.put(job)
             # In short waits: where a wait cannot be interrupted (Windows), Ctrl-C is
-            # raised between two of them. (An Event, not a thread's join: a join that
-            # Ctrl-C interrupts can mark a running thread stopped, in Python 3.11.)
+            # raised between two of them.
             while not done.wait(0.1):
                 pass
         except KeyboardInterrupt:
