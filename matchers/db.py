@@ -141,12 +141,12 @@ class Database:
             raise failure[0]
         return outcome[0]
 
-    @contextmanager
-    def _statement(self, sql: str) -> Iterator[None]:
-        """Time a statement, and turn DuckDB's Ctrl-C, out-of-memory and disk-full errors into Python's."""
+    def _statement(self, sql: str, call: Callable[[], T]) -> T:
+        """Run ``call``, the DuckDB work of statement ``sql``, stoppable and timed, with
+        DuckDB's Ctrl-C, out-of-memory and disk-full errors turned into Python's."""
         try:
             with self._timed(sql):
-                yield
+                return self._stoppable(call)
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except duckdb.OutOfMemoryException:
@@ -159,13 +159,11 @@ class Database:
 
     def run(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Execute a statement for its effect."""
-        with self._statement(sql):
-            self._stoppable(lambda: self.con.execute(sql, params or []))
+        self._statement(sql, lambda: self.con.execute(sql, params or []))
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Execute a query and return all its rows."""
-        with self._statement(sql):
-            return self._stoppable(lambda: self.con.execute(sql, params or []).fetchall())
+        return self._statement(sql, lambda: self.con.execute(sql, params or []).fetchall())
 
     def one(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The first column of the first row of a query (None when empty)."""
@@ -174,8 +172,7 @@ class Database:
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Execute a query and return its result as an Arrow table."""
-        with self._statement(sql):
-            return self._stoppable(lambda: self.con.sql(sql, params=list(params) if params else None).to_arrow_table())
+        return self._statement(sql, lambda: self.con.sql(sql, params=list(params) if params else None).to_arrow_table())
 
     def register(self, name: str, table: pa.Table) -> None:
         """Make an Arrow table queryable as a view (replacing one of that name)."""
