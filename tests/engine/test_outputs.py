@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import bisect
+import errno
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 from matchers import screen, survive, write
+from matchers.db import Database
 from matchers.pipeline import RunOptions, run
 from matchers.survive import SORT_BOUNDS
 from tests.engine.helpers import read_csv, resolve_files
@@ -134,3 +139,81 @@ def test_a_part_is_appended_whole_with_or_without_the_kernels_copy(
     write.append_file(part, path)
     assert path.read_bytes() == head + tail
     assert part.read_bytes() == tail
+
+
+#: Three parts of a CSV output, each larger than a pipe's buffer (64 KB on Linux).
+PARTS = [
+    f"SELECT range AS n, 'row ' || range AS text FROM range({a}, {b}) ORDER BY n"
+    for a, b in ((0, 9000), (9000, 20000), (20000, 31000))
+]
+WHOLE = b"n,text\n" + b"".join(f"{n},row {n}\n".encode() for n in range(31000))
+
+
+def _write(tmp_path: Path, name: str, queries: list[str]) -> Path:
+    with write.AtomicWriter(tmp_path / name) as writer:
+        write.write_parts(Database(), writer, "parts.csv", queries, "csv")
+    return tmp_path / name / "parts.csv"
+
+
+@pytest.mark.parametrize("system", ["pipe", "pipe without splice", "no pipes", "folder without pipes"])
+def test_parts_are_written_whole_and_in_order_with_or_without_a_pipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, system: str
+) -> None:
+    # DuckDB writes the parts of a CSV output into a named pipe that a thread empties
+    # into the file (os.splice on Linux, reads and writes elsewhere); where there are no
+    # named pipes (Windows) or the folder's file system refuses one, each part goes to a
+    # file of its own, appended to the output.
+    if system == "pipe without splice":
+        monkeypatch.delattr(os, "splice", raising=False)
+    elif system == "no pipes":
+        monkeypatch.delattr(os, "mkfifo", raising=False)
+    elif system == "folder without pipes":
+
+        def refused(path: object, mode: int = 0o666) -> None:
+            raise OSError(errno.EPERM, "Operation not permitted", str(path))
+
+        monkeypatch.setattr(os, "mkfifo", refused, raising=False)
+    path = _write(tmp_path, "out", PARTS)
+    assert path.read_bytes() == WHOLE
+    assert sorted(p.name for p in path.parent.iterdir()) == ["parts.csv"]
+
+
+def test_a_part_that_fails_raises_its_error_and_leaves_no_file(tmp_path: Path) -> None:
+    # One statement fails before DuckDB opens the pipe (a wrong column), one while
+    # writing into it (an error raised by a row): neither leaves the thread that empties
+    # the pipe waiting for ever, and the output folder holds nothing.
+    before = threading.active_count()
+    with pytest.raises(duckdb.BinderException):
+        _write(tmp_path, "before", [PARTS[0], "SELECT no_such_column FROM range(10)"])
+    failing = "SELECT CASE WHEN range < 20000 THEN range ELSE error('row 20000 is wrong') END AS n FROM range(30000)"
+    with pytest.raises(duckdb.InvalidInputException, match="row 20000 is wrong"):
+        _write(tmp_path, "during", [PARTS[0], failing])
+    assert [list((tmp_path / name).iterdir()) for name in ("before", "during")] == [[], []]
+    assert threading.active_count() <= before + 2  # at most the two Databases' own threads, not collected yet
+
+
+def test_a_full_disk_while_a_part_is_written_is_an_os_error_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The disk fills while the thread moves a part into the file: the pipe is closed
+    # under DuckDB, so its statement stops too, and the disk's error (ENOSPC, which the
+    # CLI tells as a full disk) is raised with the output file's name.
+    moved = {"calls": 0}
+
+    def fills_up(source: int, target: int, count: int) -> int:
+        moved["calls"] += 1
+        if moved["calls"] > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_splice(source, target, min(count, 1000))
+
+    real_splice = getattr(os, "splice", None)
+    if real_splice is None or not hasattr(os, "mkfifo"):
+        pytest.skip("needs named pipes and os.splice (Linux)")
+    monkeypatch.setattr(os, "splice", fills_up)
+    started = time.perf_counter()
+    with pytest.raises(OSError) as raised:
+        _write(tmp_path, "out", PARTS)
+    assert raised.value.errno == errno.ENOSPC
+    assert Path(raised.value.filename).parent == tmp_path / "out"
+    assert list((tmp_path / "out").iterdir()) == []
+    assert time.perf_counter() - started < 10
