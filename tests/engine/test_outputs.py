@@ -155,7 +155,21 @@ def _write(tmp_path: Path, name: str, queries: list[str]) -> Path:
     return tmp_path / name / "parts.csv"
 
 
-@pytest.mark.parametrize("system", ["pipe", "pipe without splice", "no pipes", "folder without pipes"])
+def _refuse_pipe(path: object, mode: int = 0o666) -> None:
+    """os.mkfifo in a folder whose file system has no named pipes."""
+    raise OSError(errno.EPERM, "Operation not permitted", str(path))
+
+
+#: What each system lacks: functions of ``os`` absent (None) or replaced.
+SYSTEMS: dict[str, dict[str, object]] = {
+    "pipe": {},
+    "pipe without splice": {"splice": None},
+    "no pipes": {"mkfifo": None},
+    "folder without pipes": {"mkfifo": _refuse_pipe},
+}
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
 def test_parts_are_written_whole_and_in_order_with_or_without_a_pipe(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, system: str
 ) -> None:
@@ -163,16 +177,11 @@ def test_parts_are_written_whole_and_in_order_with_or_without_a_pipe(
     # into the file (os.splice on Linux, reads and writes elsewhere); where there are no
     # named pipes (Windows) or the folder's file system refuses one, each part goes to a
     # file of its own, appended to the output.
-    if system == "pipe without splice":
-        monkeypatch.delattr(os, "splice", raising=False)
-    elif system == "no pipes":
-        monkeypatch.delattr(os, "mkfifo", raising=False)
-    elif system == "folder without pipes":
-
-        def refused(path: object, mode: int = 0o666) -> None:
-            raise OSError(errno.EPERM, "Operation not permitted", str(path))
-
-        monkeypatch.setattr(os, "mkfifo", refused, raising=False)
+    for name, replacement in SYSTEMS[system].items():
+        if replacement is None:
+            monkeypatch.delattr(os, name, raising=False)
+        else:
+            monkeypatch.setattr(os, name, replacement, raising=False)
     path = _write(tmp_path, "out", PARTS)
     assert path.read_bytes() == WHOLE
     assert sorted(p.name for p in path.parent.iterdir()) == ["parts.csv"]
