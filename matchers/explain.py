@@ -45,8 +45,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
 from matchers.db import Database, lit, q
 from matchers.errors import IdmergeError, InputError
@@ -643,6 +641,8 @@ class _Tree:
         """Breadth-first order from ``root``, the first links, and link counts per identifier."""
         if self.graph is None:
             return np.array([root]), [], {}
+        from scipy.sparse.csgraph import breadth_first_order  # imported late: see _spanning_tree
+
         order, pred = breadth_first_order(self.graph, root, directed=False, return_predecessors=True)
         children = order[1:]
         parents = pred[children]
@@ -682,6 +682,10 @@ def _depth_first(root: str, links: list[Link]) -> list[Link]:
 
 
 def _spanning_tree(size: int, edges: pa.Table) -> _Tree:
+    # SciPy is imported here, not with the module: it took 0.25 s of every command's start.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
     a = edges.column("a").to_numpy().astype(np.int64)
     b = edges.column("b").to_numpy().astype(np.int64)
     prio = edges.column("prio").to_numpy().astype(np.int64)
