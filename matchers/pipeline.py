@@ -198,10 +198,11 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     # their working memory is not held beside the merged rows' tables.
     build_findings(db)
     build_contact_data(db, sources, lay)
-    # Nothing reads the input tables or recs after that: the rest of survivorship gets their memory.
+    # Nothing reads the input tables, recs or grp after that: the rest of survivorship
+    # gets their memory (grp: 118 MB at 4.5M records, held at the run's peak before).
     for source in sources:
         drop_source(db, source)
-    _drop_tables(db, ("recs",))
+    _drop_tables(db, ("recs", "grp"))
     build_contacts(db, config, lay, phone_norm=target is not None)
     _drop_tables(db, WORKING_TABLES)
     stage("report")
