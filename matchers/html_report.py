@@ -512,7 +512,7 @@ first) and what was kept apart from it. The command gives the full explanation.<
 Gmail rules {"on" if settings.gmail_rules else "off"}. idmerge {_e(report.get("version", ""))}.</p>
 </section>
 </main>"""
-    # Not held while the outputs are written (at 4.5M records 94 MB, at the run's peak).
+    # Not held while the outputs are written (94 MB at 4.5M records).
     db.run("DROP TABLE h_sizes")
     return PAGE.format(csp=CSP, style=STYLE, head_script=HEAD_SCRIPT, body=body, script=SCRIPT)
 

@@ -199,7 +199,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
     build_findings(db)
     build_contact_data(db, sources, lay)
     # Nothing reads the input tables, recs or grp after that: the rest of survivorship
-    # gets their memory (grp: 118 MB at 4.5M records, held at the run's peak before).
+    # gets their memory (grp: 118 MB at 4.5M records, held until the outputs were written).
     for source in sources:
         drop_source(db, source)
     _drop_tables(db, ("recs", "grp"))

@@ -108,8 +108,8 @@ def assign_contacts(db: Database, sources: list[Source]) -> None:
             FROM ids
         )"""
     )
-    # Only the names are read from here on (at 4.5M records 0.12 GB of anchors, held
-    # at what was the run's peak, the members below).
+    # Only the names are read from here on (at 4.5M records 0.12 GB of anchors were
+    # held while members below was made, one of the run's highest points of memory).
     db.run("DROP TABLE anchors")
     db.run("DROP TABLE row_hash")
     # members holds what membership shows but cannot work out: a record's file
