@@ -250,7 +250,9 @@ LINKING_TABLES = (
 )
 #: Each distinct email and phone with its normalised form; read until screening makes vals a table.
 NORMALISING_TABLES = ("email_norm", "phone_norm")
-#: The linking tables that naming the contacts (``assign_contacts``) reads or makes.
+#: The linking tables that naming the contacts (``assign_contacts``) reads or makes. It drops
+#: lone_vals, anchors and row_hash itself as soon as it has read them (they are held at
+#: one of the run's highest points of memory); the rest are dropped after it.
 NAMING_TABLES = ("sv", "lone_vals", "limits", "anchors", "row_hash")
 #: Tables only linking and survivorship need; dropped before the report so their memory serves the rest.
 WORKING_TABLES = (*LINKING_TABLES, "rg", "cstatus", "consent_words", "unowned")
