@@ -90,11 +90,11 @@ class Database:
         if not self.trace:
             yield
             return
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         yield
         words = re.sub(r"\s+", " ", sql).strip()[:160]
         with open(self.trace, "a", encoding="utf-8") as fh:
-            fh.write(f"{time.perf_counter() - started:9.3f}\t{words}\n")
+            fh.write(f"{time.perf_counter() - started:9.3f}\t{time.process_time() - cpu:9.3f}\t{words}\n")
 
     def _stoppable(self, call: Callable[[], T]) -> T:
         """Run ``call`` (DuckDB work) on the connection's own thread while this one waits,
