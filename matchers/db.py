@@ -55,6 +55,8 @@ NO_SPACE = "No space left on device"
 
 #: Set to a file path to append each statement's seconds and opening words (for profiling; no data).
 TRACE_ENV = "IDMERGE_TRACE"
+#: How a line of the trace that marks the start of a pipeline stage begins (``# stage load``).
+TRACE_MARK = "# "
 #: Larger than anything a run writes: no automatic checkpoints.
 NO_CHECKPOINT = "1TB"
 
@@ -95,6 +97,12 @@ class Database:
         words = re.sub(r"\s+", " ", sql).strip()[:160]
         with open(self.trace, "a", encoding="utf-8") as fh:
             fh.write(f"{time.perf_counter() - started:9.3f}\t{time.process_time() - cpu:9.3f}\t{words}\n")
+
+    def mark(self, text: str) -> None:
+        """Write ``# text`` into the trace (when tracing), to tell apart the statements that follow."""
+        if self.trace:
+            with open(self.trace, "a", encoding="utf-8") as fh:
+                fh.write(f"{TRACE_MARK}{text}\n")
 
     def _stoppable(self, call: Callable[[], T]) -> T:
         """Run ``call`` (DuckDB work) on the connection's own thread while this one waits,

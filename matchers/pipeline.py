@@ -158,6 +158,7 @@ def resolve(paths: list[Path], options: RunOptions, progress: Progress = no_prog
             previous = STAGES[STAGES.index(name) - 1]
             timings[previous] = round(now - clock, 3)
         clock = now
+        db.mark(f"stage {name}")
         progress(_stage(name, records, started))
 
     with tempfile.TemporaryDirectory(prefix="idmerge-", dir=options.temp_dir) as workdir:
@@ -272,6 +273,7 @@ def run(paths: list[Path], options: RunOptions, progress: Progress = no_progress
     started = time.perf_counter()
     resolution = resolve(paths, options, progress)
     fmt: Format = options.format or ("parquet" if resolution.sources[0].format == "parquet" else "csv")
+    resolution.db.mark("stage write")
     progress(_stage("write", resolution.summary.records, started))
     write_started = time.perf_counter()
     timings = dict(resolution.timings)

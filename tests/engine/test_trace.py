@@ -1,4 +1,5 @@
-"""IDMERGE_TRACE: each statement's seconds, CPU seconds and opening words, and no data."""
+"""IDMERGE_TRACE: each statement's seconds, CPU seconds and opening words, the start of
+each stage, and no data."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from matchers.db import TRACE_ENV
+from matchers.db import TRACE_ENV, TRACE_MARK
+from matchers.pipeline import STAGES
 from tests.engine.helpers import resolve_rows
 
 
-def test_trace_has_seconds_cpu_seconds_and_words_of_each_statement_and_no_values(
+def test_trace_has_seconds_cpu_seconds_and_words_of_each_statement_each_stage_and_no_values(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trace = tmp_path / "trace.txt"
@@ -21,8 +23,21 @@ def test_trace_has_seconds_cpu_seconds_and_words_of_each_statement_and_no_values
     ]
     resolve_rows(tmp_path, rows)
     lines = trace.read_text(encoding="utf-8").splitlines()
-    assert len(lines) > 50
-    fields = [line.split("\t") for line in lines]
+    marks = [line for line in lines if line.startswith(TRACE_MARK)]
+    assert marks == [f"{TRACE_MARK}stage {name}" for name in STAGES]
+    assert lines[0] == marks[0]
+    # the findings are made in the contacts stage, the merged rows written in the write stage
+    staged, stage = [], ""
+    for line in lines:
+        if line.startswith(TRACE_MARK):
+            stage = line.removeprefix(f"{TRACE_MARK}stage ")
+        else:
+            staged.append((stage, line.split("\t")[2]))
+    assert {s for s, words in staged if words.startswith("CREATE OR REPLACE TABLE findings AS")} == {"contacts"}
+    assert {s for s, words in staged if words.startswith('COPY (SELECT * FROM "contacts_part')} == {"write"}
+    statements = [line for line in lines if not line.startswith(TRACE_MARK)]
+    assert len(statements) > 50
+    fields = [line.split("\t") for line in statements]
     assert {len(f) for f in fields} == {3}
     assert all(float(seconds) >= 0 and float(cpu) >= 0 for seconds, cpu, _ in fields)
     assert any(words.startswith("CREATE OR REPLACE TABLE screened AS") for _, _, words in fields)
