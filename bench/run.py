@@ -20,6 +20,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -58,12 +59,14 @@ with open(out, "w") as f:
 """
 
 
-def measure(cmd: list[str], workdir: Path, name: str, timeout: float | None = None) -> dict:
-    """Run cmd via the wrapper; returns rc, wall_s, peak_rss_mb, cpu_s, log (path) and tail on failure."""
+def measure(cmd: list[str], workdir: Path, name: str, timeout: float | None = None,
+            env: dict[str, str] | None = None) -> dict:
+    """Run cmd via the wrapper (with ``env`` added to the environment); returns rc, wall_s,
+    peak_rss_mb, cpu_s, log (path) and tail on failure."""
     res_path, log_path = workdir / f"{name}.measure.json", workdir / f"{name}.log"
     # own process group, so a timeout can stop the wrapper and everything it started
     proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, str(res_path), str(log_path), *cmd],
-                            start_new_session=True)
+                            start_new_session=True, env={**os.environ, **(env or {})})
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -165,6 +168,8 @@ def bench_one(size: int, fmt: str, args, data_root: Path, work_root: Path, idmer
                     "cpu_s": _median(runs["idmerge"], "cpu_s"), "rc": 0})
         if mid.get("stages"):
             row["stages"] = mid["stages"]
+        if mid.get("profile"):
+            row["profile"] = mid["profile"]
     if runs["floor"] and "floor" not in failed:
         row.update({"floor_s": _median(runs["floor"], "wall_s"),
                     "floor_rss_mb": _median(runs["floor"], "peak_rss_mb", 1),
@@ -185,6 +190,58 @@ def bench_one(size: int, fmt: str, args, data_root: Path, work_root: Path, idmer
     if row.get("wall_s") and row.get("splink_s"):
         row["ratio_to_splink"] = round(row["wall_s"] / row["splink_s"], 2)
     return row
+
+
+#: Statements of the slowest stage a profile lists (the same statement's ranges and rounds together).
+PROFILE_STATEMENTS = 10
+#: How the trace marks the start of a stage (matchers.db.TRACE_MARK + "stage ").
+STAGE_MARK = "# stage "
+
+
+def stage_profile(trace: Path) -> dict | None:
+    """The slowest stage of a run and its costliest statements, from the run's trace
+    (``IDMERGE_TRACE``: each statement's seconds, CPU seconds and opening words, and a
+    mark where each stage starts). A statement run once per range or per round is one
+    entry, with its count; numbers in its words are written ``#``."""
+    stages: dict[str, dict[str, list]] = {}
+    stage = None
+    for line in trace.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith(STAGE_MARK):
+            stage = line[len(STAGE_MARK):]
+            stages.setdefault(stage, {})
+            continue
+        fields = line.split("\t")
+        if stage is None or len(fields) != 3:
+            continue
+        kind = re.sub(r"[0-9]+", "#", fields[2])[:70]
+        entry = stages[stage].setdefault(kind, [0, 0.0, 0.0])
+        entry[0] += 1
+        entry[1] += float(fields[0])
+        entry[2] += float(fields[1])
+    if not stages:
+        return None
+    slowest = max(stages, key=lambda name: sum(e[1] for e in stages[name].values()))
+    statements = sorted(stages[slowest].items(), key=lambda kv: -kv[1][1])
+    return {
+        "stage": slowest,
+        "statements_s": _r(sum(e[1] for e in stages[slowest].values())),
+        "statements": [{"statement": kind, "count": n, "seconds": _r(secs), "cpu_s": _r(cpu)}
+                       for kind, (n, secs, cpu) in statements[:PROFILE_STATEMENTS]],
+    }
+
+
+def profiles(rows: list[dict]) -> str:
+    """The slowest stage of each size's median run, statement by statement."""
+    out = []
+    for r in rows:
+        p = r.get("profile")
+        if not p:
+            continue
+        out.append(f"slowest stage at {r['records']:,} records ({r['format']}): {p['stage']}, "
+                   f"{p['statements_s']:.2f} s in its statements")
+        out.extend(f"  {s['seconds']:6.2f} s  {s['cpu_s']:6.2f} cpu s  x{s['count']:<3} {s['statement']}"
+                   for s in p["statements"])
+    return "\n".join(out)
 
 
 def _keep(runs: dict[str, list[dict]], failed: set[str], name: str, m: dict) -> None:
@@ -216,7 +273,13 @@ def _idmerge_run(row: dict, idmerge: list[str], files: list[str], work: Path, da
     cmd = [*idmerge, "run", *files, "--out", str(out), "--force", "--quiet", *args.idmerge_arg]
     if rep == 0:
         log(f"  idmerge: {' '.join(shlex.quote(c) for c in cmd)}")
-    m = measure(cmd, work, _run_name("idmerge", rep, args), args.timeout)
+    name = _run_name("idmerge", rep, args)
+    # Each statement's seconds, by stage (IDMERGE_TRACE): the median run's slowest stage is profiled.
+    trace = work / f"{name}.trace.txt"
+    trace.unlink(missing_ok=True)
+    m = measure(cmd, work, name, args.timeout, env={"IDMERGE_TRACE": str(trace)})
+    if trace.exists():
+        m["profile"] = stage_profile(trace)
     if m.get("rc") != 0:
         row.update({"wall_s": None, "records_per_s": None, "rc": m.get("rc"), "failed_after_s": _r(m.get("wall_s")),
                     "error": m.get("error"), "log": m.get("log")})
@@ -359,6 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)  # only what was not put under --data / --work
     print(table(rows))
+    if any(r.get("profile") for r in rows):
+        print()
+        print(profiles(rows))
     if args.json:
         _write_json(args.json, rows, idmerge)
         log(f"results written to {args.json}")

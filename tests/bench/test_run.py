@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import statistics
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+
+from matchers.pipeline import STAGES
 
 RUN = Path(__file__).resolve().parents[2] / "bench" / "run.py"
+
+
+def _run_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", RUN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _bench(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -41,6 +53,15 @@ def test_repeat_reports_the_median_of_runs_that_take_turns(tmp_path: Path) -> No
     assert logs == sorted(f"{n}.{k}.log" for n in ("idmerge", "floor", "cc") for k in (1, 2, 3))
     # scored once: the outputs of every run are the same
     assert row["precision"] == 1.0 and 0 < row["recall"] <= 1
+    # the median run's slowest stage, statement by statement, from its trace
+    traces = sorted(p.name for p in (tmp_path / "work" / "n2000_csv").glob("*.trace.txt"))
+    assert traces == [f"idmerge.{k}.trace.txt" for k in (1, 2, 3)]
+    profile = row["profile"]
+    assert profile["stage"] in STAGES
+    seconds = [s["seconds"] for s in profile["statements"]]
+    assert 0 < len(seconds) <= 10 and seconds == sorted(seconds, reverse=True)
+    assert sum(seconds) <= profile["statements_s"] + 0.01
+    assert f"slowest stage at 2,000 records (csv): {profile['stage']}" in result.stdout
 
 
 def test_one_run_keeps_no_list_of_runs(tmp_path: Path) -> None:
@@ -55,3 +76,32 @@ def test_repeat_below_one_is_refused(tmp_path: Path) -> None:
     result = _bench(tmp_path, "--repeat", "0")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].endswith("error: --repeat must be at least 1")
+
+
+def test_profile_takes_the_stage_whose_statements_took_longest_and_counts_ranges_as_one(tmp_path: Path) -> None:
+    trace = tmp_path / "trace.txt"
+    trace.write_text(
+        "# stage load\n"
+        "    2.000\t    3.000\tCREATE OR REPLACE TABLE src_0_raw AS SELECT\n"
+        "# stage write\n"
+        '    0.500\t    0.900\tCOPY (SELECT * FROM "contacts_part1" ORDER BY contact_id)\n'
+        '    0.700\t    1.300\tCOPY (SELECT * FROM "contacts_part12" ORDER BY contact_id)\n'
+        "    1.000\t    1.500\tCOPY (SELECT source FROM membership)\n"
+        "    0.001\t    0.001\tDROP TABLE x\n",
+        encoding="utf-8",
+    )
+    profile = _run_module().stage_profile(trace)
+    assert profile == {
+        "stage": "write",
+        "statements_s": 2.201,
+        "statements": [
+            {
+                "statement": 'COPY (SELECT * FROM "contacts_part#" ORDER BY contact_id)',
+                "count": 2,
+                "seconds": 1.2,
+                "cpu_s": 2.2,
+            },
+            {"statement": "COPY (SELECT source FROM membership)", "count": 1, "seconds": 1.0, "cpu_s": 1.5},
+            {"statement": "DROP TABLE x", "count": 1, "seconds": 0.001, "cpu_s": 0.001},
+        ],
+    }
