@@ -95,14 +95,17 @@ class Database:
         started, cpu = time.perf_counter(), time.process_time()
         yield
         words = re.sub(r"\s+", " ", sql).strip()[:160]
-        with open(self.trace, "a", encoding="utf-8") as fh:
-            fh.write(f"{time.perf_counter() - started:9.3f}\t{time.process_time() - cpu:9.3f}\t{words}\n")
+        self._trace_line(f"{time.perf_counter() - started:9.3f}\t{time.process_time() - cpu:9.3f}\t{words}")
 
     def mark(self, text: str) -> None:
         """Write ``# text`` into the trace (when tracing), to tell apart the statements that follow."""
         if self.trace:
-            with open(self.trace, "a", encoding="utf-8") as fh:
-                fh.write(f"{TRACE_MARK}{text}\n")
+            self._trace_line(f"{TRACE_MARK}{text}")
+
+    def _trace_line(self, line: str) -> None:
+        assert self.trace
+        with open(self.trace, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
 
     def _stoppable(self, call: Callable[[], T]) -> T:
         """Run ``call`` (DuckDB work) on the connection's own thread while this one waits,
