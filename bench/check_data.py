@@ -40,8 +40,7 @@ def _blocked(x: str) -> str:
     """SQL: placeholder, or 4+ alphanumerics that are all the same character."""
     ph = ", ".join(f"'{p}'" for p in PLACEHOLDERS)
     a = f"lower(regexp_replace({x}, '[^0-9A-Za-z]', '', 'g'))"
-    return (f"(lower(trim({x})) IN ({ph}) OR (length({a}) >= 4 AND "
-            f"length(replace({a}, left({a}, 1), '')) = 0))")
+    return f"(lower(trim({x})) IN ({ph}) OR (length({a}) >= 4 AND length(replace({a}, left({a}, 1), '')) = 0))"
 
 
 def check(folder: str | Path) -> list[str]:
@@ -54,8 +53,8 @@ def check(folder: str | Path) -> list[str]:
             return f"read_parquet('{d / (name + '.parquet')}')"
         return f"read_csv('{d / (name + '.csv')}', delim='{delim}', header=true, all_varchar=true, quote='\"')"
 
-    con.execute(f"""CREATE TABLE e AS SELECT row_number() OVER () AS row, * FROM {src('esputnik', ';')}""")
-    con.execute(f"""CREATE TABLE m AS SELECT row_number() OVER () AS row, * FROM {src('mailchimp', ',')}""")
+    con.execute(f"""CREATE TABLE e AS SELECT row_number() OVER () AS row, * FROM {src("esputnik", ";")}""")
+    con.execute(f"""CREATE TABLE m AS SELECT row_number() OVER () AS row, * FROM {src("mailchimp", ",")}""")
     con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{d / 'truth_detail.parquet'}')")
     jl = ", ".join(f"'{j}'" for j in JUNK_LOCAL)
     # long format: (file, row, kind, raw value)
@@ -74,7 +73,7 @@ def check(folder: str | Path) -> list[str]:
             SELECT source, row,
                    CASE kind WHEN 'Email Address' THEN 'Email' WHEN 'LEID' THEN 'Contact ID' ELSE kind END AS kind,
                    raw, lower(trim(raw)) AS lo
-            FROM v WHERE raw IS NOT NULL AND NOT {_blocked('raw')}),
+            FROM v WHERE raw IS NOT NULL AND NOT {_blocked("raw")}),
         em AS (
             SELECT *, split_part(lo, '@', 1) AS loc0,
                    replace(split_part(lo, '@', 2), 'googlemail.com', 'gmail.com') AS dom
@@ -100,8 +99,10 @@ def check(folder: str | Path) -> list[str]:
         SELECT source, row, kind,
                CASE WHEN kind = 'Contact ID' THEN source || ':' || trim(raw) ELSE trim(raw) END
         FROM x WHERE kind NOT IN ('Email', 'Phone Number')""")
-    con.execute("CREATE TABLE nt AS SELECT n.*, t.person_id, t.family_partner, t.transfer_partner, t.reach_group "
-                "FROM n JOIN t USING (source, row)")
+    con.execute(
+        "CREATE TABLE nt AS SELECT n.*, t.person_id, t.family_partner, t.transfer_partner, t.reach_group "
+        "FROM n JOIN t USING (source, row)"
+    )
     problems = []
     bad_rows = con.execute("SELECT count(*) FROM n ANTI JOIN t USING (source, row)").fetchall()[0][0]
     if bad_rows:
@@ -113,9 +114,11 @@ def check(folder: str | Path) -> list[str]:
                bool_and(transfer_partner IS NOT NULL) AS xf, min(transfer_partner) AS x1, max(transfer_partner) AS x2
         FROM nt GROUP BY kind, val HAVING count(DISTINCT person_id) > 1""").fetchall()
     kinds: dict[str, int] = {}
-    ext_per_val = dict(con.sql("""
+    ext_per_val = dict(
+        con.sql("""
         SELECT a.val, count(DISTINCT b.val) FROM nt a JOIN nt b ON a.source = b.source AND a.row = b.row
-        WHERE a.kind = 'Phone Number' AND b.kind = 'External ID' GROUP BY a.val""").fetchall())
+        WHERE a.kind = 'Phone Number' AND b.kind = 'External ID' GROUP BY a.val""").fetchall()
+    )
     for kind, val, persons, records, p1, p2, fam, f1, f2, xf, x1, x2 in shared:
         if kind == "Email" and persons == 2 and fam and f1 == p1 and f2 == p2:
             kinds["family_email"] = kinds.get("family_email", 0) + 1
@@ -136,8 +139,10 @@ def check(folder: str | Path) -> list[str]:
     # usable values held by exactly one person; Device ID of transfers and the shop phone excluded above
     con.execute("""
         CREATE TABLE own AS SELECT kind, val FROM nt GROUP BY kind, val HAVING count(DISTINCT person_id) = 1""")
-    con.execute("CREATE TABLE idx AS SELECT source, row, (row_number() OVER (ORDER BY source, row)) - 1 AS i, "
-                "reach_group FROM t")
+    con.execute(
+        "CREATE TABLE idx AS SELECT source, row, (row_number() OVER (ORDER BY source, row)) - 1 AS i, "
+        "reach_group FROM t"
+    )
     edges = con.sql("""
         SELECT idx.i, dense_rank() OVER (ORDER BY nt.kind, nt.val) - 1 AS k
         FROM nt JOIN own USING (kind, val) JOIN idx USING (source, row)""").fetchnumpy()

@@ -60,8 +60,19 @@ def _connect() -> duckdb.DuckDBPyConnection:
 GENERATOR_VERSION = 2
 
 ESPUTNIK_COLUMNS = [
-    "Contact ID", "External ID", "Email", "Phone Number", "First Name", "Last Name", "City",
-    "User Pseudo ID", "Device ID", "Mobile Push Token", "Web Push Token", "Cookie", "IDFA",
+    "Contact ID",
+    "External ID",
+    "Email",
+    "Phone Number",
+    "First Name",
+    "Last Name",
+    "City",
+    "User Pseudo ID",
+    "Device ID",
+    "Mobile Push Token",
+    "Web Push Token",
+    "Cookie",
+    "IDFA",
     "Updated At",
 ]
 MAILCHIMP_COLUMNS = ["Email Address", "First Name", "Last Name", "Phone Number", "LAST_CHANGED", "LEID"]
@@ -70,50 +81,156 @@ MAILCHIMP_COLUMNS = ["Email Address", "First Name", "Last Name", "Phone Number",
 # vocabularies
 # ---------------------------------------------------------------------------
 FIRST_M = [
-    ("Олександр", "Oleksandr"), ("Андрій", "Andrii"), ("Сергій", "Serhii"), ("Дмитро", "Dmytro"),
-    ("Володимир", "Volodymyr"), ("Максим", "Maksym"), ("Іван", "Ivan"), ("Микола", "Mykola"),
-    ("Олег", "Oleh"), ("Юрій", "Yurii"), ("Віталій", "Vitalii"), ("Богдан", "Bohdan"),
-    ("Тарас", "Taras"), ("Артем", "Artem"), ("Денис", "Denys"), ("Роман", "Roman"),
-    ("Василь", "Vasyl"), ("Євген", "Yevhen"), ("Ігор", "Ihor"), ("Павло", "Pavlo"),
-    ("Назар", "Nazar"), ("Михайло", "Mykhailo"), ("Олексій", "Oleksii"), ("Віктор", "Viktor"),
+    ("Олександр", "Oleksandr"),
+    ("Андрій", "Andrii"),
+    ("Сергій", "Serhii"),
+    ("Дмитро", "Dmytro"),
+    ("Володимир", "Volodymyr"),
+    ("Максим", "Maksym"),
+    ("Іван", "Ivan"),
+    ("Микола", "Mykola"),
+    ("Олег", "Oleh"),
+    ("Юрій", "Yurii"),
+    ("Віталій", "Vitalii"),
+    ("Богдан", "Bohdan"),
+    ("Тарас", "Taras"),
+    ("Артем", "Artem"),
+    ("Денис", "Denys"),
+    ("Роман", "Roman"),
+    ("Василь", "Vasyl"),
+    ("Євген", "Yevhen"),
+    ("Ігор", "Ihor"),
+    ("Павло", "Pavlo"),
+    ("Назар", "Nazar"),
+    ("Михайло", "Mykhailo"),
+    ("Олексій", "Oleksii"),
+    ("Віктор", "Viktor"),
     ("Костянтин", "Kostiantyn"),
 ]
 FIRST_F = [
-    ("Олена", "Olena"), ("Наталія", "Nataliia"), ("Ірина", "Iryna"), ("Тетяна", "Tetiana"),
-    ("Оксана", "Oksana"), ("Юлія", "Yuliia"), ("Марія", "Mariia"), ("Світлана", "Svitlana"),
-    ("Анна", "Anna"), ("Катерина", "Kateryna"), ("Людмила", "Liudmyla"), ("Вікторія", "Viktoriia"),
-    ("Анастасія", "Anastasiia"), ("Христина", "Khrystyna"), ("Софія", "Sofiia"), ("Дарина", "Daryna"),
-    ("Олександра", "Oleksandra"), ("Галина", "Halyna"), ("Інна", "Inna"), ("Алла", "Alla"),
-    ("Ганна", "Hanna"), ("Валентина", "Valentyna"), ("Зоряна", "Zoriana"), ("Мирослава", "Myroslava"),
+    ("Олена", "Olena"),
+    ("Наталія", "Nataliia"),
+    ("Ірина", "Iryna"),
+    ("Тетяна", "Tetiana"),
+    ("Оксана", "Oksana"),
+    ("Юлія", "Yuliia"),
+    ("Марія", "Mariia"),
+    ("Світлана", "Svitlana"),
+    ("Анна", "Anna"),
+    ("Катерина", "Kateryna"),
+    ("Людмила", "Liudmyla"),
+    ("Вікторія", "Viktoriia"),
+    ("Анастасія", "Anastasiia"),
+    ("Христина", "Khrystyna"),
+    ("Софія", "Sofiia"),
+    ("Дарина", "Daryna"),
+    ("Олександра", "Oleksandra"),
+    ("Галина", "Halyna"),
+    ("Інна", "Inna"),
+    ("Алла", "Alla"),
+    ("Ганна", "Hanna"),
+    ("Валентина", "Valentyna"),
+    ("Зоряна", "Zoriana"),
+    ("Мирослава", "Myroslava"),
     ("Єва", "Yeva"),
 ]
 LAST = [
-    ("Шевченко", "Shevchenko"), ("Бондаренко", "Bondarenko"), ("Коваленко", "Kovalenko"),
-    ("Бойко", "Boiko"), ("Ткаченко", "Tkachenko"), ("Кравченко", "Kravchenko"), ("Коваль", "Koval"),
-    ("Олійник", "Oliinyk"), ("Шевчук", "Shevchuk"), ("Поліщук", "Polishchuk"), ("Лисенко", "Lysenko"),
-    ("Мельник", "Melnyk"), ("Петренко", "Petrenko"), ("Марченко", "Marchenko"), ("Савченко", "Savchenko"),
-    ("Руденко", "Rudenko"), ("Мороз", "Moroz"), ("Павленко", "Pavlenko"), ("Кузьменко", "Kuzmenko"),
-    ("Ковальчук", "Kovalchuk"), ("Клименко", "Klymenko"), ("Гончаренко", "Honcharenko"),
-    ("Остапенко", "Ostapenko"), ("Левченко", "Levchenko"), ("Харченко", "Kharchenko"),
-    ("Карпенко", "Karpenko"), ("Романенко", "Romanenko"), ("Мельничук", "Melnychuk"),
-    ("Кравчук", "Kravchuk"), ("Литвиненко", "Lytvynenko"), ("Сидоренко", "Sydorenko"),
-    ("Іваненко", "Ivanenko"), ("Гаврилюк", "Havryliuk"), ("Даниленко", "Danylenko"),
-    ("Ткачук", "Tkachuk"), ("Білик", "Bilyk"), ("Хоменко", "Khomenko"), ("Юрченко", "Yurchenko"),
-    ("Головко", "Holovko"), ("Мазур", "Mazur"), ("Пономаренко", "Ponomarenko"), ("Гнатюк", "Hnatiuk"),
-    ("Лук'яненко", "Lukianenko"), ("Вовк", "Vovk"), ("Гуменюк", "Humeniuk"), ("Приходько", "Prykhodko"),
-    ("Захарченко", "Zakharchenko"), ("Зінченко", "Zinchenko"), ("Дем'яненко", "Demianenko"),
+    ("Шевченко", "Shevchenko"),
+    ("Бондаренко", "Bondarenko"),
+    ("Коваленко", "Kovalenko"),
+    ("Бойко", "Boiko"),
+    ("Ткаченко", "Tkachenko"),
+    ("Кравченко", "Kravchenko"),
+    ("Коваль", "Koval"),
+    ("Олійник", "Oliinyk"),
+    ("Шевчук", "Shevchuk"),
+    ("Поліщук", "Polishchuk"),
+    ("Лисенко", "Lysenko"),
+    ("Мельник", "Melnyk"),
+    ("Петренко", "Petrenko"),
+    ("Марченко", "Marchenko"),
+    ("Савченко", "Savchenko"),
+    ("Руденко", "Rudenko"),
+    ("Мороз", "Moroz"),
+    ("Павленко", "Pavlenko"),
+    ("Кузьменко", "Kuzmenko"),
+    ("Ковальчук", "Kovalchuk"),
+    ("Клименко", "Klymenko"),
+    ("Гончаренко", "Honcharenko"),
+    ("Остапенко", "Ostapenko"),
+    ("Левченко", "Levchenko"),
+    ("Харченко", "Kharchenko"),
+    ("Карпенко", "Karpenko"),
+    ("Романенко", "Romanenko"),
+    ("Мельничук", "Melnychuk"),
+    ("Кравчук", "Kravchuk"),
+    ("Литвиненко", "Lytvynenko"),
+    ("Сидоренко", "Sydorenko"),
+    ("Іваненко", "Ivanenko"),
+    ("Гаврилюк", "Havryliuk"),
+    ("Даниленко", "Danylenko"),
+    ("Ткачук", "Tkachuk"),
+    ("Білик", "Bilyk"),
+    ("Хоменко", "Khomenko"),
+    ("Юрченко", "Yurchenko"),
+    ("Головко", "Holovko"),
+    ("Мазур", "Mazur"),
+    ("Пономаренко", "Ponomarenko"),
+    ("Гнатюк", "Hnatiuk"),
+    ("Лук'яненко", "Lukianenko"),
+    ("Вовк", "Vovk"),
+    ("Гуменюк", "Humeniuk"),
+    ("Приходько", "Prykhodko"),
+    ("Захарченко", "Zakharchenko"),
+    ("Зінченко", "Zinchenko"),
+    ("Дем'яненко", "Demianenko"),
     ("Федорчук", "Fedorchuk"),
 ]
 CITIES = [
-    "Київ", "Харків", "Одеса", "Дніпро", "Львів", "Запоріжжя", "Вінниця", "Полтава", "Чернігів",
-    "Черкаси", "Житомир", "Суми", "Хмельницький", "Рівне", "Івано-Франківськ", "Тернопіль", "Луцьк",
-    "Ужгород", "Миколаїв", "Кропивницький", "Біла Церква", "Бровари", "Kyiv", "Lviv", "Odesa",
+    "Київ",
+    "Харків",
+    "Одеса",
+    "Дніпро",
+    "Львів",
+    "Запоріжжя",
+    "Вінниця",
+    "Полтава",
+    "Чернігів",
+    "Черкаси",
+    "Житомир",
+    "Суми",
+    "Хмельницький",
+    "Рівне",
+    "Івано-Франківськ",
+    "Тернопіль",
+    "Луцьк",
+    "Ужгород",
+    "Миколаїв",
+    "Кропивницький",
+    "Біла Церква",
+    "Бровари",
+    "Kyiv",
+    "Lviv",
+    "Odesa",
 ]
 CITY_WEIGHTS = np.array([30, 9, 8, 7, 8, 4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 2, 1, 1, 1, 3, 2, 1], float)
 DOMAINS = [  # gmail must stay first (index 0)
-    "gmail.com", "ukr.net", "i.ua", "meta.ua", "yahoo.com", "outlook.com", "hotmail.com",
-    "icloud.com", "bigmir.net", "email.ua", "proton.me", "epam.com", "kyivstar.net",
-    "privatbank.ua", "rozetka.com.ua", "novaposhta.ua",
+    "gmail.com",
+    "ukr.net",
+    "i.ua",
+    "meta.ua",
+    "yahoo.com",
+    "outlook.com",
+    "hotmail.com",
+    "icloud.com",
+    "bigmir.net",
+    "email.ua",
+    "proton.me",
+    "epam.com",
+    "kyivstar.net",
+    "privatbank.ua",
+    "rozetka.com.ua",
+    "novaposhta.ua",
 ]
 DOMAIN_WEIGHTS = np.array([52, 16, 5, 2, 3, 4, 2, 5, 2, 2, 2, 1, 1, 1, 1, 1], float)
 PLUS_TAGS = ["news", "shop", "promo", "rozetka", "2023", "sale", "prom", "olx"]
@@ -122,9 +239,22 @@ OPERATORS = ["67", "68", "96", "97", "98", "50", "66", "95", "99", "63", "73", "
 
 # Junk: every entry must be *blocked* under MATCHING.md, so it can never link.
 JUNK_EMAILS = [
-    "test@test.com", "TEST@TEST.COM", "noreply@shop.ua", "no-reply@gmail.com", "n/a", "N/A",
-    "none", "null", "-", "test@example.com", "noemail@ukr.net", "no_email@gmail.com", "test",
-    "nomail@i.ua", "info@example.org", "noreply@rozetka.com.ua",
+    "test@test.com",
+    "TEST@TEST.COM",
+    "noreply@shop.ua",
+    "no-reply@gmail.com",
+    "n/a",
+    "N/A",
+    "none",
+    "null",
+    "-",
+    "test@example.com",
+    "noemail@ukr.net",
+    "no_email@gmail.com",
+    "test",
+    "nomail@i.ua",
+    "info@example.org",
+    "noreply@rozetka.com.ua",
 ]
 JUNK_PHONES = ["0000000000", "1234567890", "n/a", "-", "0", "+7 777 777 77 77", "1111111111", "000-000-00-00"]
 JUNK_EXT = ["0", "-", "null", "n/a"]
@@ -140,14 +270,34 @@ ROLE_NAMES = ["esputnik_registered", "mailchimp_member", "anonymous", "no_identi
 # person types
 REG, ANONP, NOIDP = 0, 1, 2
 # email modes
-(EM_NONE, EM_ASIS, EM_UPPER, EM_CAP, EM_SPACES, EM_DOTS, EM_GOOGLEMAIL, EM_PLUS, EM_INVALID, EM_JUNK,
- EM_SECOND) = range(11)
-EM_MODE_NAMES = ["none", "as_is", "upper", "capitalised", "spaces", "gmail_dots", "googlemail",
-                 "plus_tag", "invalid", "junk", "second_email"]
+(EM_NONE, EM_ASIS, EM_UPPER, EM_CAP, EM_SPACES, EM_DOTS, EM_GOOGLEMAIL, EM_PLUS, EM_INVALID, EM_JUNK, EM_SECOND) = (
+    range(11)
+)
+EM_MODE_NAMES = [
+    "none",
+    "as_is",
+    "upper",
+    "capitalised",
+    "spaces",
+    "gmail_dots",
+    "googlemail",
+    "plus_tag",
+    "invalid",
+    "junk",
+    "second_email",
+]
 # phone modes: 1..5 the five UA writings
 PH_NONE, PH_JUNK, PH_HUB = 0, 9, 11
-PH_MODE_NAMES = {0: "none", 1: "+380671234567", 2: "0671234567", 3: "(067) 123-45-67",
-                 4: "380671234567", 5: "+38 (067) 123 45 67", 9: "junk", 11: "shop_phone"}
+PH_MODE_NAMES = {
+    0: "none",
+    1: "+380671234567",
+    2: "0671234567",
+    3: "(067) 123-45-67",
+    4: "380671234567",
+    5: "+38 (067) 123 45 67",
+    9: "junk",
+    11: "shop_phone",
+}
 
 T0 = 1546300800  # 2019-01-01
 T1 = 1751241600  # 2025-06-30
@@ -245,7 +395,8 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
     while True:
         ptype = rng.choice(3, p_est, p=[0.88, 0.09, 0.03]).astype(np.int8)
         counts = np.where(
-            ptype == REG, rng.choice([1, 2, 3, 4, 5, 6], p_est, p=[0.61, 0.28, 0.075, 0.022, 0.009, 0.004]),
+            ptype == REG,
+            rng.choice([1, 2, 3, 4, 5, 6], p_est, p=[0.61, 0.28, 0.075, 0.022, 0.009, 0.004]),
             np.where(ptype == ANONP, rng.choice([1, 2, 3], p_est, p=[0.55, 0.35, 0.10]), 1),
         ).astype(np.int64)
         cum = np.cumsum(counts)
@@ -296,7 +447,7 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
         idx = np.flatnonzero(pool)
         rng.shuffle(idx)
         k = idx.size // 2
-        return idx[0:2 * k:2], idx[1:2 * k:2]
+        return idx[0 : 2 * k : 2], idx[1 : 2 * k : 2]
 
     fam_a, fam_b = pairs(reg & (u < 0.008))
     xfer_a, xfer_b = pairs(reg & (u >= 0.008) & (u < 0.014))
@@ -384,7 +535,8 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
     r = rr()
     mode = np.select(
         [r < 0.80, r < 0.83, r < 0.88, r < 0.92, r < 0.95, r < 0.965],
-        [EM_ASIS, EM_UPPER, EM_CAP, EM_SPACES, EM_DOTS, EM_GOOGLEMAIL], EM_PLUS,
+        [EM_ASIS, EM_UPPER, EM_CAP, EM_SPACES, EM_DOTS, EM_GOOGLEMAIL],
+        EM_PLUS,
     ).astype(np.int8)
     mode[(mode >= EM_DOTS) & ~gmail_eff[rec_p]] = EM_ASIS
     mode[has_email2[rec_p] & (rr() < 0.35)] = EM_SECOND
@@ -491,10 +643,17 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
     ]
     weak = [
         (c_dev == 1) & ~xfer_r,  # a transferred device is shared with another person
-        c_psd == 1, c_mp == 1, c_wp == 1, c_ck == 1, c_idfa == 1,
+        c_psd == 1,
+        c_mp == 1,
+        c_wp == 1,
+        c_ck == 1,
+        c_idfa == 1,
     ]
     identified = (
-        (c_ext == 1) | (c_ext == 2) | ((c_em >= EM_ASIS) & (c_em <= EM_PLUS)) | (c_em == EM_SECOND)
+        (c_ext == 1)
+        | (c_ext == 2)
+        | ((c_em >= EM_ASIS) & (c_em <= EM_PLUS))
+        | (c_em == EM_SECOND)
         | ((c_ph >= 1) & (c_ph <= 5))
     )
     strong_lab = _propagate(np.arange(N, dtype=np.int64), strong, rec_p)
@@ -506,18 +665,52 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
     link_lab = np.where(n_id[reach_lab] <= 1, reach_lab, strong_lab)
 
     persons = dict(
-        fn_idx=fn_idx, ln_idx=ln_idx, cyr=cyr, city_idx=city_idx, dom=dom, dom2=dom2, pat=pat,
-        pat2=pat2, dk=dk, dk2=dk2, dv=dv, dv2=rng.integers(0, 1 << 30, P), ext_num=ext_num,
-        phone_idx=phone_idx, email_owner=email_owner, is_ios=is_ios, dev_owner=dev_owner,
-        has_email=has_email, has_email2=has_email2,
+        fn_idx=fn_idx,
+        ln_idx=ln_idx,
+        cyr=cyr,
+        city_idx=city_idx,
+        dom=dom,
+        dom2=dom2,
+        pat=pat,
+        pat2=pat2,
+        dk=dk,
+        dk2=dk2,
+        dv=dv,
+        dv2=rng.integers(0, 1 << 30, P),
+        ext_num=ext_num,
+        phone_idx=phone_idx,
+        email_owner=email_owner,
+        is_ios=is_ios,
+        dev_owner=dev_owner,
+        has_email=has_email,
+        has_email2=has_email2,
     )
     records = dict(
-        pid=rec_p, src=src, row=row, role=role, sid=sid, ts=ts,
-        c_ext=c_ext, c_em=c_em, c_ph=c_ph, c_dev=c_dev, c_psd=c_psd, c_mp=c_mp, c_wp=c_wp,
-        c_ck=c_ck, c_idfa=c_idfa, c_fn=c_fn, c_ln=c_ln, c_city=c_city,
-        j=rng.integers(0, 1 << 20, N, dtype=np.int32), tag=tag.astype(np.int8),
-        link_group=link_lab, reach_group=reach_lab,
-        fam_partner=fam_partner[rec_p], xfer_partner=xfer_partner[rec_p], file_order=file_order,
+        pid=rec_p,
+        src=src,
+        row=row,
+        role=role,
+        sid=sid,
+        ts=ts,
+        c_ext=c_ext,
+        c_em=c_em,
+        c_ph=c_ph,
+        c_dev=c_dev,
+        c_psd=c_psd,
+        c_mp=c_mp,
+        c_wp=c_wp,
+        c_ck=c_ck,
+        c_idfa=c_idfa,
+        c_fn=c_fn,
+        c_ln=c_ln,
+        c_city=c_city,
+        j=rng.integers(0, 1 << 20, N, dtype=np.int32),
+        tag=tag.astype(np.int8),
+        link_group=link_lab,
+        reach_group=reach_lab,
+        fam_partner=fam_partner[rec_p],
+        xfer_partner=xfer_partner[rec_p],
+        file_order=file_order,
     )
 
     # ---- statistics
@@ -528,14 +721,28 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
     per_src = np.bincount(rec_p * 2 + src, minlength=2 * P).reshape(P, 2)
     esp_ids, mc_ids = sid[src == 0], sid[src == 1]
     stats = {
-        "records": N, "persons": P,
-        "esputnik_rows": int((src == 0).sum()), "mailchimp_rows": int((src == 1).sum()),
+        "records": N,
+        "persons": P,
+        "esputnik_rows": int((src == 0).sum()),
+        "mailchimp_rows": int((src == 1).sum()),
         "records_per_person": round(N / P, 4),
-        "persons_by_type": {"registered": int(reg.sum()), "anonymous_only": int(anonp.sum()),
-                            "no_identifier": int((ptype == NOIDP).sum())},
-        "records_by_role": {n: int((role == i).sum()) for i, n in enumerate(
-            ["esputnik_registered", "mailchimp_member", "anonymous", "no_identifier_esputnik",
-             "no_identifier_mailchimp"])},
+        "persons_by_type": {
+            "registered": int(reg.sum()),
+            "anonymous_only": int(anonp.sum()),
+            "no_identifier": int((ptype == NOIDP).sum()),
+        },
+        "records_by_role": {
+            n: int((role == i).sum())
+            for i, n in enumerate(
+                [
+                    "esputnik_registered",
+                    "mailchimp_member",
+                    "anonymous",
+                    "no_identifier_esputnik",
+                    "no_identifier_mailchimp",
+                ]
+            )
+        },
         "persons_in_both_files": int(((per_src[:, 0] > 0) & (per_src[:, 1] > 0)).sum()),
         "persons_duplicated_in_esputnik": int((per_src[:, 0] > 1).sum()),
         "persons_duplicated_in_mailchimp": int((per_src[:, 1] > 1).sum()),
@@ -546,13 +753,13 @@ def build(n_records: int, seed: int) -> tuple[dict, dict, dict]:
         "contact_id_leid_collisions": _shared_values(esp_ids, mc_ids),
         "shop_phone_records": int(n_hub and hub.size),
         "email_cells": {EM_MODE_NAMES[i]: int(v) for i, v in enumerate(np.bincount(c_em, minlength=11))},
-        "phone_cells": {PH_MODE_NAMES[i]: int(v) for i, v in enumerate(np.bincount(c_ph, minlength=12))
-                        if i in PH_MODE_NAMES},
+        "phone_cells": {
+            PH_MODE_NAMES[i]: int(v) for i, v in enumerate(np.bincount(c_ph, minlength=12)) if i in PH_MODE_NAMES
+        },
         "zero_idfa_cells": int((c_idfa == 2).sum()),
         "blank_updated_at": int(blank.sum()),
         "identified_records": int(identified.sum()),
-        "pairs": {"same_person": pairs_of(rec_p), "reachable": pairs_of(reach_lab),
-                  "linkable": pairs_of(link_lab)},
+        "pairs": {"same_person": pairs_of(rec_p), "reachable": pairs_of(reach_lab), "linkable": pairs_of(link_lab)},
     }
     return persons, records, stats
 
@@ -609,8 +816,13 @@ def _hex(b: np.ndarray, upper: bool | np.ndarray = False) -> np.ndarray:
 def _uuid(b16: np.ndarray, upper: bool) -> np.ndarray:
     h = _hex(b16, upper)
     out = np.full((h.shape[0], 36), ord("-"), np.uint8)
-    for src, dst in ((slice(0, 8), slice(0, 8)), (slice(8, 12), slice(9, 13)), (slice(12, 16), slice(14, 18)),
-                     (slice(16, 20), slice(19, 23)), (slice(20, 32), slice(24, 36))):
+    for src, dst in (
+        (slice(0, 8), slice(0, 8)),
+        (slice(8, 12), slice(9, 13)),
+        (slice(12, 16), slice(14, 18)),
+        (slice(16, 20), slice(19, 23)),
+        (slice(20, 32), slice(24, 36)),
+    ):
         out[:, dst] = h[:, src]
     return out
 
@@ -743,17 +955,24 @@ def _unique_emails(con: duckdb.DuckDBPyConnection, persons: dict, seed: int) -> 
     li = persons["ln_idx"][pid].astype(np.int16)
     pat = np.where(second, persons["pat2"][pid], persons["pat"][pid]).astype(np.int8)
     dom = np.where(second, persons["dom2"][pid], persons["dom"][pid]).astype(np.int8)
-    canon = ("SELECT key, dom, CASE WHEN dom = 0 THEN replace(mk_local(fi, li, pat, dk, dv, key), '.', '') "
-             "ELSE mk_local(fi, li, pat, dk, dv, key) END AS c FROM cand")
+    canon = (
+        "SELECT key, dom, CASE WHEN dom = 0 THEN replace(mk_local(fi, li, pat, dk, dv, key), '.', '') "
+        "ELSE mk_local(fi, li, pat, dk, dv, key) END AS c FROM cand"
+    )
     # round 1: all addresses; in every colliding group the smallest key keeps its address
-    con.register("cand", pa.table({"key": keys, "fi": fi, "li": li, "pat": pat, "dom": dom,
-                                   "dk": dk[keys], "dv": dv[keys]}))
+    con.register(
+        "cand", pa.table({"key": keys, "fi": fi, "li": li, "pat": pat, "dom": dom, "dk": dk[keys], "dv": dv[keys]})
+    )
     con.execute(f"CREATE TEMP TABLE em AS {canon}")
     con.unregister("cand")
-    taken = con.sql("""
+    taken = (
+        con.sql("""
         WITH dup AS (SELECT c, dom FROM em GROUP BY c, dom HAVING count(*) > 1)
         SELECT key FROM em SEMI JOIN dup USING (c, dom)
-        QUALIFY row_number() OVER (PARTITION BY c, dom ORDER BY key) > 1""").fetchnumpy()["key"].astype(np.int64)
+        QUALIFY row_number() OVER (PARTITION BY c, dom ORDER BY key) > 1""")
+        .fetchnumpy()["key"]
+        .astype(np.int64)
+    )
     taken.sort()  # the random draws below must not depend on DuckDB's output order
     con.register("taken", pa.table({"key": taken}))
     con.execute("CREATE TEMP TABLE settled AS SELECT c, dom FROM em ANTI JOIN taken USING (key)")
@@ -772,13 +991,30 @@ def _unique_emails(con: duckdb.DuckDBPyConnection, persons: dict, seed: int) -> 
         else:
             dk[taken] = 5
         dv[taken] = rng.integers(0, 1 << 30, n)
-        con.register("cand", pa.table({"key": taken, "fi": fi[pos], "li": li[pos], "pat": pat[pos],
-                                       "dom": dom[pos], "dk": dk[taken], "dv": dv[taken]}))
-        con.execute("CREATE OR REPLACE TEMP TABLE moved AS SELECT *, "
-                    f"row_number() OVER (PARTITION BY c, dom ORDER BY key) AS rn FROM ({canon})")
+        con.register(
+            "cand",
+            pa.table(
+                {
+                    "key": taken,
+                    "fi": fi[pos],
+                    "li": li[pos],
+                    "pat": pat[pos],
+                    "dom": dom[pos],
+                    "dk": dk[taken],
+                    "dv": dv[taken],
+                }
+            ),
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE moved AS SELECT *, "
+            f"row_number() OVER (PARTITION BY c, dom ORDER BY key) AS rn FROM ({canon})"
+        )
         con.unregister("cand")
-        taken = con.sql("SELECT key FROM moved WHERE rn > 1 OR (c, dom) IN (SELECT c, dom FROM settled)"
-                        ).fetchnumpy()["key"].astype(np.int64)
+        taken = (
+            con.sql("SELECT key FROM moved WHERE rn > 1 OR (c, dom) IN (SELECT c, dom FROM settled)")
+            .fetchnumpy()["key"]
+            .astype(np.int64)
+        )
         taken.sort()
         con.register("taken", pa.table({"key": taken}))
         con.execute("INSERT INTO settled SELECT c, dom FROM moved ANTI JOIN taken USING (key)")
@@ -792,14 +1028,16 @@ def _unique_emails(con: duckdb.DuckDBPyConnection, persons: dict, seed: int) -> 
     persons["dv"], persons["dv2"] = dv[0::2], dv[1::2]
 
 
-def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads: int | None,
-           quiet: bool) -> None:
+def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads: int | None, quiet: bool) -> None:
     con = _connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET preserve_insertion_order = true")
-    con.execute(_LOCAL_MACRO.format(fl=_sql_list([lat.lower() for _, lat in FIRST]),
-                                    ll=_sql_list([lat.lower() for _, lat in LAST])))
+    con.execute(
+        _LOCAL_MACRO.format(
+            fl=_sql_list([lat.lower() for _, lat in FIRST]), ll=_sql_list([lat.lower() for _, lat in LAST])
+        )
+    )
     t = time.perf_counter()
 
     # 1. e-mail addresses must be unique on their gmail-canonical form.  Like people
@@ -811,19 +1049,43 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
 
     # 2. one record table in file order, all integers plus the device strings
     order = records["file_order"]
-    rec = {k: records[k][order] for k in (
-        "pid", "src", "sid", "ts", "c_ext", "c_em", "c_ph", "c_dev", "c_psd", "c_mp", "c_wp", "c_ck",
-        "c_idfa", "c_fn", "c_ln", "c_city", "j", "tag")}
+    rec = {
+        k: records[k][order]
+        for k in (
+            "pid",
+            "src",
+            "sid",
+            "ts",
+            "c_ext",
+            "c_em",
+            "c_ph",
+            "c_dev",
+            "c_psd",
+            "c_mp",
+            "c_wp",
+            "c_ck",
+            "c_idfa",
+            "c_fn",
+            "c_ln",
+            "c_city",
+            "j",
+            "tag",
+        )
+    }
     pid = rec["pid"]
     second = rec["c_em"] == EM_SECOND
     e_pid = np.where(second, pid, persons["email_owner"][pid])  # family: B writes A's address
     cols = {
         **{k: v for k, v in rec.items() if k != "pid"},
-        "fi": persons["fn_idx"][pid].astype(np.int16), "li": persons["ln_idx"][pid].astype(np.int16),
-        "cyr": persons["cyr"][pid], "city": persons["city_idx"][pid].astype(np.int16),
+        "fi": persons["fn_idx"][pid].astype(np.int16),
+        "li": persons["ln_idx"][pid].astype(np.int16),
+        "cyr": persons["cyr"][pid],
+        "city": persons["city_idx"][pid].astype(np.int16),
         "ext": persons["ext_num"][pid],
-        "e_pid": e_pid, "e_slot": (second + 1).astype(np.int8),
-        "e_fi": persons["fn_idx"][e_pid].astype(np.int16), "e_li": persons["ln_idx"][e_pid].astype(np.int16),
+        "e_pid": e_pid,
+        "e_slot": (second + 1).astype(np.int8),
+        "e_fi": persons["fn_idx"][e_pid].astype(np.int16),
+        "e_li": persons["ln_idx"][e_pid].astype(np.int16),
         "e_pat": np.where(second, persons["pat2"][e_pid], persons["pat"][e_pid]).astype(np.int8),
         "e_dk": np.where(second, persons["dk2"][e_pid], persons["dk"][e_pid]).astype(np.int8),
         "e_dv": np.where(second, persons["dv2"][e_pid], persons["dv"][e_pid]),
@@ -831,8 +1093,11 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
     }
     del rec
     cols.update(_phone_strings(persons["phone_idx"][pid], cols["c_ph"]))
-    cols.update(_device_strings(persons, {"pid": pid, **{k: cols[k] for k in (
-        "c_dev", "c_psd", "c_mp", "c_wp", "c_ck", "c_idfa")}}, seed))
+    cols.update(
+        _device_strings(
+            persons, {"pid": pid, **{k: cols[k] for k in ("c_dev", "c_psd", "c_mp", "c_wp", "c_ck", "c_idfa")}}, seed
+        )
+    )
     rtab = pa.table(cols)
     del cols
     con.register("r", rtab)
@@ -912,27 +1177,34 @@ def render(persons: dict, records: dict, out: Path, fmt: str, seed: int, threads
     role_names = np.array(ROLE_NAMES)
     src = records["src"][order]
     fam, xfer = records["fam_partner"][order], records["xfer_partner"][order]
-    detail = pa.table({
-        "source": pa.DictionaryArray.from_arrays(pa.array(src.astype(np.int8)), pa.array(names)),
-        "row": records["row"][order],
-        "person_id": records["pid"][order],
-        "link_group": records["link_group"][order],
-        "reach_group": records["reach_group"][order],
-        "family_partner": pa.array(fam, mask=fam < 0),
-        "transfer_partner": pa.array(xfer, mask=xfer < 0),
-        "role": pa.DictionaryArray.from_arrays(pa.array(records["role"][order]), pa.array(role_names)),
-    })
+    detail = pa.table(
+        {
+            "source": pa.DictionaryArray.from_arrays(pa.array(src.astype(np.int8)), pa.array(names)),
+            "row": records["row"][order],
+            "person_id": records["pid"][order],
+            "link_group": records["link_group"][order],
+            "reach_group": records["reach_group"][order],
+            "family_partner": pa.array(fam, mask=fam < 0),
+            "transfer_partner": pa.array(xfer, mask=xfer < 0),
+            "role": pa.DictionaryArray.from_arrays(pa.array(records["role"][order]), pa.array(role_names)),
+        }
+    )
     con.register("d", detail)
-    con.execute(f"COPY (SELECT CAST(source AS VARCHAR) AS source, row, person_id FROM d) "
-                f"TO '{out / 'truth.csv'}' (HEADER, DELIMITER ',')")
-    con.execute(f"COPY (SELECT * REPLACE (CAST(source AS VARCHAR) AS source, CAST(role AS VARCHAR) AS role) FROM d) "
-                f"TO '{out / 'truth_detail.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
+    con.execute(
+        f"COPY (SELECT CAST(source AS VARCHAR) AS source, row, person_id FROM d) "
+        f"TO '{out / 'truth.csv'}' (HEADER, DELIMITER ',')"
+    )
+    con.execute(
+        f"COPY (SELECT * REPLACE (CAST(source AS VARCHAR) AS source, CAST(role AS VARCHAR) AS role) FROM d) "
+        f"TO '{out / 'truth_detail.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
+    )
     _log(f"  truth: {time.perf_counter() - t:.1f}s", quiet)
     con.close()
 
 
-def generate(records: int, seed: int, out: str | Path, fmt: str = "csv", threads: int | None = None,
-             quiet: bool = True) -> dict:
+def generate(
+    records: int, seed: int, out: str | Path, fmt: str = "csv", threads: int | None = None, quiet: bool = True
+) -> dict:
     """Generate the files into ``out``; returns the statistics (also written to stats.json)."""
     if fmt not in ("csv", "parquet"):
         raise ValueError("format must be csv or parquet")
@@ -946,8 +1218,13 @@ def generate(records: int, seed: int, out: str | Path, fmt: str = "csv", threads
     _log(f"  decisions (numpy): {t1 - t0:.1f}s", quiet)
     render(persons, recs, out, fmt, seed, threads, quiet)
     t2 = time.perf_counter()
-    stats = {"generator_version": GENERATOR_VERSION, "seed": seed, "format": fmt, **stats,
-             "seconds": {"numpy": round(t1 - t0, 2), "write": round(t2 - t1, 2), "total": round(t2 - t0, 2)}}
+    stats = {
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "format": fmt,
+        **stats,
+        "seconds": {"numpy": round(t1 - t0, 2), "write": round(t2 - t1, 2), "total": round(t2 - t0, 2)},
+    }
     (out / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
     return stats
 
@@ -963,8 +1240,10 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     stats = generate(a.records, a.seed, a.out, a.format, a.threads, a.quiet)
     if not a.quiet:
-        print(f"{stats['records']} records ({stats['esputnik_rows']} eSputnik, {stats['mailchimp_rows']} "
-              f"Mailchimp), {stats['persons']} persons -> {a.out} in {stats['seconds']['total']}s")
+        print(
+            f"{stats['records']} records ({stats['esputnik_rows']} eSputnik, {stats['mailchimp_rows']} "
+            f"Mailchimp), {stats['persons']} persons -> {a.out} in {stats['seconds']['total']}s"
+        )
     return 0
 
 

@@ -117,7 +117,7 @@ def cc(files: list[str | Path], out: str | Path, threads: int | None = None) -> 
     out = Path(out)
     res, con, plist = _after_floor(files, out, threads)
     t1 = time.perf_counter()
-    tab = con.sql(f"SELECT source, \"row\", email_norm, phone_norm FROM read_parquet([{plist}])").to_arrow_table()
+    tab = con.sql(f'SELECT source, "row", email_norm, phone_norm FROM read_parquet([{plist}])').to_arrow_table()
     n = tab.num_rows
     rows_idx = np.arange(n, dtype=np.int64)
     src_nodes, dst_nodes, offset = [], [], n
@@ -137,9 +137,15 @@ def cc(files: list[str | Path], out: str | Path, threads: int | None = None) -> 
     con.execute(f"COPY mem TO '{_q(out / 'membership.parquet')}' (FORMAT parquet)")
     con.close()
     t3 = time.perf_counter()
-    return {"cc_s": round(t3 - t0, 3), "floor_s": res["floor_s"], "graph_s": round(t2 - t1, 3),
-            "write_s": round(t3 - t2, 3), "records": n, "contacts": int(np.unique(labels[:n]).size),
-            "membership": str(out / "membership.parquet")}
+    return {
+        "cc_s": round(t3 - t0, 3),
+        "floor_s": res["floor_s"],
+        "graph_s": round(t2 - t1, 3),
+        "write_s": round(t3 - t2, 3),
+        "records": n,
+        "contacts": int(np.unique(labels[:n]).size),
+        "membership": str(out / "membership.parquet"),
+    }
 
 
 def splink(files: list[str | Path], out: str | Path, threads: int | None = None) -> dict:
@@ -180,12 +186,20 @@ def splink(files: list[str | Path], out: str | Path, threads: int | None = None)
     table = clusters.physical_name
     n, contacts = con.execute(f"SELECT count(*), count(DISTINCT cluster_id) FROM {table}").fetchall()[0]
     con.execute(f"""COPY (SELECT source, "row", cluster_id AS contact_id FROM {table})
-                    TO '{_q(out / 'membership.parquet')}' (FORMAT parquet)""")
+                    TO '{_q(out / "membership.parquet")}' (FORMAT parquet)""")
     con.close()
     t4 = time.perf_counter()
-    return {"splink_s": round(t4 - t0, 3), "floor_s": res["floor_s"], "link_s": round(t2 - t1, 3),
-            "cluster_s": round(t3 - t2, 3), "write_s": round(t4 - t3, 3), "records": n, "pairs": n_pairs,
-            "contacts": contacts, "membership": str(out / "membership.parquet")}
+    return {
+        "splink_s": round(t4 - t0, 3),
+        "floor_s": res["floor_s"],
+        "link_s": round(t2 - t1, 3),
+        "cluster_s": round(t3 - t2, 3),
+        "write_s": round(t4 - t3, 3),
+        "records": n,
+        "pairs": n_pairs,
+        "contacts": contacts,
+        "membership": str(out / "membership.parquet"),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

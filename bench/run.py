@@ -59,14 +59,18 @@ with open(out, "w") as f:
 """
 
 
-def measure(cmd: list[str], workdir: Path, name: str, timeout: float | None = None,
-            env: dict[str, str] | None = None) -> dict:
+def measure(
+    cmd: list[str], workdir: Path, name: str, timeout: float | None = None, env: dict[str, str] | None = None
+) -> dict:
     """Run cmd via the wrapper (with ``env`` added to the environment); returns rc, wall_s,
     peak_rss_mb, cpu_s, log (path) and tail on failure."""
     res_path, log_path = workdir / f"{name}.measure.json", workdir / f"{name}.log"
     # own process group, so a timeout can stop the wrapper and everything it started
-    proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, str(res_path), str(log_path), *cmd],
-                            start_new_session=True, env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRAPPER, str(res_path), str(log_path), *cmd],
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
+    )
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -99,9 +103,12 @@ def ensure_data(size: int, fmt: str, seed: int, root: Path, log) -> tuple[Path, 
     if stats.exists():
         try:
             s = json.loads(stats.read_text())
-            if (s.get("records"), s.get("seed"), s.get("format"), s.get("generator_version")) == \
-                    (size, seed, fmt, generate.GENERATOR_VERSION) and \
-                    all((d / f).exists() for f in (f"esputnik.{fmt}", f"mailchimp.{fmt}", "truth.csv")):
+            if (s.get("records"), s.get("seed"), s.get("format"), s.get("generator_version")) == (
+                size,
+                seed,
+                fmt,
+                generate.GENERATOR_VERSION,
+            ) and all((d / f).exists() for f in (f"esputnik.{fmt}", f"mailchimp.{fmt}", "truth.csv")):
                 log(f"  reusing {d}")
                 return d, None
         except ValueError:
@@ -132,8 +139,14 @@ def bench_one(size: int, fmt: str, args, data_root: Path, work_root: Path, idmer
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    row: dict = {"size": size, "format": fmt, "records": size, "data": str(data),
-                 "generate_s": None if gen_s is None else round(gen_s, 2), "repeat": args.repeat}
+    row: dict = {
+        "size": size,
+        "format": fmt,
+        "records": size,
+        "data": str(data),
+        "generate_s": None if gen_s is None else round(gen_s, 2),
+        "repeat": args.repeat,
+    }
     ref = [sys.executable, str(HERE / "reference.py")]
     # Each figure is the median of --repeat runs. The runs of idmerge and of the
     # references take turns (idmerge, floor, cc, then again), so that a slower
@@ -155,31 +168,43 @@ def bench_one(size: int, fmt: str, args, data_root: Path, work_root: Path, idmer
                 failed.add("floor")
             shutil.rmtree(work / "floor", ignore_errors=True)
         if not args.no_cc and "cc" not in failed:
-            m = _reference(row, "cc", {"graph_s": "cc_graph_s"}, "scipy is not installed", ref, files, work, data,
-                           args, log, rep)
+            m = _reference(
+                row, "cc", {"graph_s": "cc_graph_s"}, "scipy is not installed", ref, files, work, data, args, log, rep
+            )
             _keep(runs, failed, "cc", m)
     if not args.keep_output:
         shutil.rmtree(work / "out", ignore_errors=True)
     if runs["idmerge"] and "idmerge" not in failed:
         mid = _median_run(runs["idmerge"])
-        row.update({"wall_s": _median(runs["idmerge"], "wall_s"),
-                    "records_per_s": _rate(size, _median(runs["idmerge"], "wall_s")),
-                    "peak_rss_mb": _median(runs["idmerge"], "peak_rss_mb", 1),
-                    "cpu_s": _median(runs["idmerge"], "cpu_s"), "rc": 0})
+        row.update(
+            {
+                "wall_s": _median(runs["idmerge"], "wall_s"),
+                "records_per_s": _rate(size, _median(runs["idmerge"], "wall_s")),
+                "peak_rss_mb": _median(runs["idmerge"], "peak_rss_mb", 1),
+                "cpu_s": _median(runs["idmerge"], "cpu_s"),
+                "rc": 0,
+            }
+        )
         if mid.get("stages"):
             row["stages"] = mid["stages"]
         if mid.get("profile"):
             row["profile"] = mid["profile"]
     if runs["floor"] and "floor" not in failed:
-        row.update({"floor_s": _median(runs["floor"], "wall_s"),
-                    "floor_rss_mb": _median(runs["floor"], "peak_rss_mb", 1),
-                    "floor_inner_s": _median(runs["floor"], "inner_s")})
+        row.update(
+            {
+                "floor_s": _median(runs["floor"], "wall_s"),
+                "floor_rss_mb": _median(runs["floor"], "peak_rss_mb", 1),
+                "floor_inner_s": _median(runs["floor"], "inner_s"),
+            }
+        )
     if runs["cc"] and "cc" not in failed:
         row.update({"cc_s": _median(runs["cc"], "wall_s"), "cc_rss_mb": _median(runs["cc"], "peak_rss_mb", 1)})
     if args.repeat > 1:
-        row["runs"] = {name: {"wall_s": [_r(m["wall_s"]) for m in ms],
-                              "peak_rss_mb": [_r(m["peak_rss_mb"], 1) for m in ms]}
-                       for name, ms in runs.items() if ms}
+        row["runs"] = {
+            name: {"wall_s": [_r(m["wall_s"]) for m in ms], "peak_rss_mb": [_r(m["peak_rss_mb"], 1) for m in ms]}
+            for name, ms in runs.items()
+            if ms
+        }
     if args.splink:
         inner = {"link_s": "splink_link_s", "cluster_s": "splink_cluster_s", "pairs": "splink_pairs"}
         _reference(row, "splink", inner, "splink is not installed", ref, files, work, data, args, log, 0)
@@ -207,7 +232,7 @@ def stage_profile(trace: Path) -> dict | None:
     stage = None
     for line in trace.read_text(encoding="utf-8", errors="replace").splitlines():
         if line.startswith(STAGE_MARK):
-            stage = line[len(STAGE_MARK):]
+            stage = line[len(STAGE_MARK) :]
             stages.setdefault(stage, {})
             continue
         fields = line.split("\t")
@@ -225,8 +250,10 @@ def stage_profile(trace: Path) -> dict | None:
     return {
         "stage": slowest,
         "statements_s": _r(sum(e[1] for e in stages[slowest].values())),
-        "statements": [{"statement": kind, "count": n, "seconds": _r(secs), "cpu_s": _r(cpu)}
-                       for kind, (n, secs, cpu) in statements[:PROFILE_STATEMENTS]],
+        "statements": [
+            {"statement": kind, "count": n, "seconds": _r(secs), "cpu_s": _r(cpu)}
+            for kind, (n, secs, cpu) in statements[:PROFILE_STATEMENTS]
+        ],
     }
 
 
@@ -237,10 +264,14 @@ def profiles(rows: list[dict]) -> str:
         p = r.get("profile")
         if not p:
             continue
-        out.append(f"slowest stage at {r['records']:,} records ({r['format']}): {p['stage']}, "
-                   f"{p['statements_s']:.2f} s in its statements")
-        out.extend(f"  {s['seconds']:6.2f} s  {s['cpu_s']:6.2f} cpu s  x{s['count']:<3} {s['statement']}"
-                   for s in p["statements"])
+        out.append(
+            f"slowest stage at {r['records']:,} records ({r['format']}): {p['stage']}, "
+            f"{p['statements_s']:.2f} s in its statements"
+        )
+        out.extend(
+            f"  {s['seconds']:6.2f} s  {s['cpu_s']:6.2f} cpu s  x{s['count']:<3} {s['statement']}"
+            for s in p["statements"]
+        )
     return "\n".join(out)
 
 
@@ -281,8 +312,16 @@ def _idmerge_run(row: dict, idmerge: list[str], files: list[str], work: Path, da
     if trace.exists():
         m["profile"] = stage_profile(trace)
     if m.get("rc") != 0:
-        row.update({"wall_s": None, "records_per_s": None, "rc": m.get("rc"), "failed_after_s": _r(m.get("wall_s")),
-                    "error": m.get("error"), "log": m.get("log")})
+        row.update(
+            {
+                "wall_s": None,
+                "records_per_s": None,
+                "rc": m.get("rc"),
+                "failed_after_s": _r(m.get("wall_s")),
+                "error": m.get("error"),
+                "log": m.get("log"),
+            }
+        )
         log(f"  idmerge failed (rc {m.get('rc')}):\n" + _indent(m.get("error") or ""))
         return m
     if rep == 0:
@@ -303,8 +342,19 @@ def _idmerge_run(row: dict, idmerge: list[str], files: list[str], work: Path, da
     return m
 
 
-def _reference(row: dict, mode: str, inner_keys: dict, missing: str, ref: list[str], files: list[str],
-               work: Path, data: Path, args, log, rep: int) -> dict:
+def _reference(
+    row: dict,
+    mode: str,
+    inner_keys: dict,
+    missing: str,
+    ref: list[str],
+    files: list[str],
+    work: Path,
+    data: Path,
+    args,
+    log,
+    rep: int,
+) -> dict:
     """Run one scored reference of reference.py (cc, splink); the first run's figures and scores go
     into ``row`` (the median of the repeated runs replaces its time and memory); returns the run."""
     m = measure([*ref, mode, *files, "--out", str(work / mode)], work, _run_name(mode, rep, args), args.timeout)
@@ -337,14 +387,25 @@ def _indent(s: str) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    cols = [("size", "records", "{:,}"), ("format", "fmt", "{}"), ("wall_s", "wall s", "{:.2f}"),
-            ("records_per_s", "rec/s", "{:,}"), ("peak_rss_mb", "peak MB", "{:,.0f}"),
-            ("floor_s", "floor s", "{:.2f}"), ("cc_s", "cc s", "{:.2f}"),
-            ("splink_s", "splink s", "{:.2f}"), ("splink_rss_mb", "splink MB", "{:,.0f}"),
-            ("ratio_to_floor", "x floor", "{:.1f}"), ("ratio_to_cc", "x cc", "{:.1f}"),
-            ("ratio_to_splink", "x splink", "{:.1f}"),
-            ("precision", "precision", "{:.4f}"), ("recall", "recall", "{:.4f}"), ("f1", "F1", "{:.4f}"),
-            ("cc_f1", "cc F1", "{:.4f}"), ("splink_f1", "splink F1", "{:.4f}")]
+    cols = [
+        ("size", "records", "{:,}"),
+        ("format", "fmt", "{}"),
+        ("wall_s", "wall s", "{:.2f}"),
+        ("records_per_s", "rec/s", "{:,}"),
+        ("peak_rss_mb", "peak MB", "{:,.0f}"),
+        ("floor_s", "floor s", "{:.2f}"),
+        ("cc_s", "cc s", "{:.2f}"),
+        ("splink_s", "splink s", "{:.2f}"),
+        ("splink_rss_mb", "splink MB", "{:,.0f}"),
+        ("ratio_to_floor", "x floor", "{:.1f}"),
+        ("ratio_to_cc", "x cc", "{:.1f}"),
+        ("ratio_to_splink", "x splink", "{:.1f}"),
+        ("precision", "precision", "{:.4f}"),
+        ("recall", "recall", "{:.4f}"),
+        ("f1", "F1", "{:.4f}"),
+        ("cc_f1", "cc F1", "{:.4f}"),
+        ("splink_f1", "splink F1", "{:.4f}"),
+    ]
     head = [c[1] for c in cols]
     body = []
     for r in rows:
@@ -373,9 +434,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-splink", action="store_true", help="skip the Splink reference even when it is installed")
     ap.add_argument("--timeout", type=float, help="seconds per child process")
     ap.add_argument("--keep-output", action="store_true", help="keep idmerge's --out folder")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="run idmerge, the floor and connected components this many times, taking turns; "
-                         "each figure is the median (default 1)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run idmerge, the floor and connected components this many times, taking turns; "
+        "each figure is the median (default 1)",
+    )
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     if args.repeat < 1:
@@ -398,15 +463,20 @@ def main(argv: list[str] | None = None) -> int:
         if idmerge is None:
             missing_idmerge = True
             what = args.idmerge or "idmerge"
-            print(f"error: '{what}' was not found (not on PATH, not next to {sys.executable}).\n"
-                  "       Install the project (pip install -e .) or pass --idmerge 'CMD'; running the\n"
-                  "       references only.  Use --skip-idmerge to silence this.", file=sys.stderr)
+            print(
+                f"error: '{what}' was not found (not on PATH, not next to {sys.executable}).\n"
+                "       Install the project (pip install -e .) or pass --idmerge 'CMD'; running the\n"
+                "       references only.  Use --skip-idmerge to silence this.",
+                file=sys.stderr,
+            )
 
     # reference.py runs under this same interpreter, so this is the Splink it would import
     args.splink = not args.no_splink and importlib.util.find_spec("splink") is not None
     if not args.no_splink and not args.splink:
-        log(f"note: splink is not installed for {sys.executable}: skipping the Splink reference "
-            "(pip install '.[bench]' to add it, --no-splink to silence this)")
+        log(
+            f"note: splink is not installed for {sys.executable}: skipping the Splink reference "
+            "(pip install '.[bench]' to add it, --no-splink to silence this)"
+        )
 
     tmp_root = Path(tempfile.mkdtemp(prefix="idmerge-bench-"))
     data_root = Path(args.data) if args.data else tmp_root / "data"
@@ -442,8 +512,13 @@ def _version(dist: str) -> str | None:
 
 def _write_json(path: str, rows: list[dict], idmerge: list[str] | None) -> None:
     doc = {
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "duckdb": duckdb.__version__, "splink": _version("splink")},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+            "splink": _version("splink"),
+        },
         "idmerge": idmerge,
         "results": rows,
     }

@@ -45,8 +45,10 @@ def _reader(path: Path, id_column: str) -> str:
 
 
 # file name of a path; cheap when there is no separator (the common case)
-_BASE = ("CASE WHEN contains(CAST(source AS VARCHAR), '/') OR contains(CAST(source AS VARCHAR), '\\') "
-         "THEN parse_filename(CAST(source AS VARCHAR)) ELSE CAST(source AS VARCHAR) END")
+_BASE = (
+    "CASE WHEN contains(CAST(source AS VARCHAR), '/') OR contains(CAST(source AS VARCHAR), '\\') "
+    "THEN parse_filename(CAST(source AS VARCHAR)) ELSE CAST(source AS VARCHAR) END"
+)
 
 
 def find_membership(path: str | Path) -> Path:
@@ -69,8 +71,12 @@ def _ratio(a: int, b: int) -> float:
     return 1.0 if b == 0 else a / b
 
 
-def score(membership_path: str | Path, truth_path: str | Path, detail_path: str | Path | None = None,
-          threads: int | None = None) -> dict:
+def score(
+    membership_path: str | Path,
+    truth_path: str | Path,
+    detail_path: str | Path | None = None,
+    threads: int | None = None,
+) -> dict:
     """Score a membership file against truth; returns a flat-ish dict of counts and ratios.
 
     ``detail_path``: truth_detail.parquet; default: next to the truth file if present.
@@ -88,18 +94,21 @@ def score(membership_path: str | Path, truth_path: str | Path, detail_path: str 
     con.execute(f"""
         CREATE TEMP TABLE t AS
         SELECT {base} AS source, CAST("row" AS BIGINT) AS "row", person_id AS person
-        FROM {_reader(tpath, 'person_id')}""")
+        FROM {_reader(tpath, "person_id")}""")
     con.execute(f"""
         CREATE TEMP TABLE m0 AS
         SELECT {base} AS source, CAST("row" AS BIGINT) AS "row", contact_id AS contact
-        FROM {_reader(mpath, 'contact_id')}""")
+        FROM {_reader(mpath, "contact_id")}""")
     # a record listed twice (a bug in the clustering) counts once, with its smallest contact id
-    con.execute('CREATE TEMP TABLE m AS SELECT source, "row", min(contact) AS contact, count(*) AS c, '
-                'min(contact) IS DISTINCT FROM max(contact) AS conflicting FROM m0 GROUP BY source, "row"')
+    con.execute(
+        'CREATE TEMP TABLE m AS SELECT source, "row", min(contact) AS contact, count(*) AS c, '
+        'min(contact) IS DISTINCT FROM max(contact) AS conflicting FROM m0 GROUP BY source, "row"'
+    )
     con.execute("DROP TABLE m0")
     dup_rows, dup_conflicts = _one(
-        con, "SELECT count(*) FILTER (WHERE c > 1), count(*) FILTER (WHERE conflicting) FROM m")
-    extra = _one(con, "SELECT count(*) FROM m ANTI JOIN t USING (source, \"row\")")[0]
+        con, "SELECT count(*) FILTER (WHERE c > 1), count(*) FILTER (WHERE conflicting) FROM m"
+    )
+    extra = _one(con, 'SELECT count(*) FROM m ANTI JOIN t USING (source, "row")')[0]
     # A record missing from the membership is a contact of its own: its contact is
     # NULL and (ms, mr) = its (source, row) tell it apart; for the others they are NULL.
     con.execute("""
@@ -110,15 +119,21 @@ def score(membership_path: str | Path, truth_path: str | Path, detail_path: str 
         FROM t LEFT JOIN m USING (source, "row")""")
     con.execute("DROP TABLE m")
     con.execute("DROP TABLE t")
-    con.execute('CREATE TEMP TABLE cp AS SELECT contact, ms, mr, person, count(*) AS n FROM j GROUP BY ALL')
+    con.execute("CREATE TEMP TABLE cp AS SELECT contact, ms, mr, person, count(*) AS n FROM j GROUP BY ALL")
     records, missing = _one(con, "SELECT count(*), count(mr) FROM j")
     tp, cp_groups = _one(con, "SELECT coalesce(sum(n * (n - 1) // 2), 0), count(*) FROM cp")
-    pred_pairs, contacts, false_merge_contacts = _one(con, """
+    pred_pairs, contacts, false_merge_contacts = _one(
+        con,
+        """
         SELECT coalesce(sum(n * (n - 1) // 2), 0), count(*), count(*) FILTER (WHERE k > 1)
-        FROM (SELECT sum(n) AS n, count(*) AS k FROM cp GROUP BY contact, ms, mr)""")
-    true_pairs, persons, persons_split = _one(con, """
+        FROM (SELECT sum(n) AS n, count(*) AS k FROM cp GROUP BY contact, ms, mr)""",
+    )
+    true_pairs, persons, persons_split = _one(
+        con,
+        """
         SELECT coalesce(sum(n * (n - 1) // 2), 0), count(*), count(*) FILTER (WHERE k > 1)
-        FROM (SELECT sum(n) AS n, count(*) AS k FROM cp GROUP BY person)""")
+        FROM (SELECT sum(n) AS n, count(*) AS k FROM cp GROUP BY person)""",
+    )
     tp, pred_pairs, true_pairs = int(tp), int(pred_pairs), int(true_pairs)
     precision, recall = _ratio(tp, pred_pairs), _ratio(tp, true_pairs)
     f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
@@ -163,39 +178,52 @@ def _detail(con: duckdb.DuckDBPyConnection, path: Path, base: str, tp: int) -> d
                CAST(person_id AS {ptype}) AS person,
                CAST(family_partner AS {ptype}) AS family_partner,
                CAST(transfer_partner AS {ptype}) AS transfer_partner
-        FROM {_reader(path, 'person_id')}""")
-    con.execute('CREATE TEMP TABLE jd AS SELECT j.contact, j.ms, j.mr, d.link_group, d.reach_group '
-                'FROM j JOIN d USING (source, "row")')
+        FROM {_reader(path, "person_id")}""")
+    con.execute(
+        "CREATE TEMP TABLE jd AS SELECT j.contact, j.ms, j.mr, d.link_group, d.reach_group "
+        'FROM j JOIN d USING (source, "row")'
+    )
     unmatched = _one(con, "SELECT (SELECT count(*) FROM j) - (SELECT count(*) FROM jd)")[0]
+
     def pairs(keys: str) -> int:
-        return int(_one(con, f"SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM "
-                             f"(SELECT count(*) AS n FROM jd GROUP BY {keys})")[0])
+        return int(
+            _one(con, f"SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) AS n FROM jd GROUP BY {keys})")[
+                0
+            ]
+        )
 
     linkable, found_linkable = pairs("link_group"), pairs("contact, ms, mr, link_group")
     reach, found_reach = pairs("reach_group"), pairs("contact, ms, mr, reach_group")
     con.execute("DROP TABLE jd")
-    true_pairs = int(_one(con, "SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM "
-                               "(SELECT sum(n) AS n FROM cp GROUP BY person)")[0])
+    true_pairs = int(
+        _one(con, "SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT sum(n) AS n FROM cp GROUP BY person)")[0]
+    )
 
     def merged(partner: str) -> tuple[int, int]:
         """(contacts holding both persons of a pair, pairs of records across such persons)."""
-        c, pairs = _one(con, f"""
+        c, pairs = _one(
+            con,
+            f"""
             WITH pp AS (SELECT DISTINCT person, {partner} AS partner FROM d WHERE {partner} IS NOT NULL)
             SELECT count(DISTINCT a.contact), coalesce(sum(a.n * b.n), 0) // 2
             FROM cp a JOIN pp ON a.person = pp.person
             JOIN cp b ON b.contact = a.contact AND b.person = pp.partner
-            WHERE a.contact IS NOT NULL""")
+            WHERE a.contact IS NOT NULL""",
+        )
         return int(c), int(pairs)
 
     fam_c, fam_p = merged("family_partner")
     xfer_c, xfer_p = merged("transfer_partner")
-    other_c = _one(con, """
+    other_c = _one(
+        con,
+        """
         WITH pp AS (SELECT DISTINCT person, coalesce(family_partner, transfer_partner) AS partner FROM d
                     WHERE family_partner IS NOT NULL OR transfer_partner IS NOT NULL),
         explained AS (SELECT DISTINCT a.contact FROM cp a JOIN pp ON a.person = pp.person
                       JOIN cp b ON b.contact = a.contact AND b.person = pp.partner)
         SELECT count(*) FROM (SELECT contact FROM cp WHERE contact IS NOT NULL GROUP BY contact HAVING count(*) > 1) x
-        WHERE contact NOT IN (SELECT contact FROM explained)""")[0]
+        WHERE contact NOT IN (SELECT contact FROM explained)""",
+    )[0]
     return {
         "detail": {
             "records_without_detail": int(unmatched),
@@ -212,8 +240,10 @@ def _detail(con: duckdb.DuckDBPyConnection, path: Path, base: str, tp: int) -> d
             # joined although no usable identifier chain connects them (suspicious)
             "found_unlinkable": tp - found_reach,
             "false_merges": {
-                "family_email_contacts": fam_c, "family_email_pairs": fam_p,
-                "device_transfer_contacts": xfer_c, "device_transfer_pairs": xfer_p,
+                "family_email_contacts": fam_c,
+                "family_email_pairs": fam_p,
+                "device_transfer_contacts": xfer_c,
+                "device_transfer_pairs": xfer_p,
                 "other_contacts": int(other_c),
             },
         }
@@ -251,6 +281,7 @@ def _fmt(res: dict) -> str:
 def _brute(mem: list[tuple], truth: list[tuple]) -> tuple[int, int, int]:
     """(tp, predicted, true) pairs by enumerating every pair (tests only)."""
     import itertools
+
     c = {(s, r): k for s, r, k in mem}
     p = {(s, r): k for s, r, k in truth}
     keys = sorted(p)
@@ -283,16 +314,41 @@ def self_test() -> int:
 
         # toy: persons P1 = a1 a2 a3, P2 = b1 b2, P3 = c1.
         # contacts: X = {a1, a2, b1}, Y = {a3}, Z = {b2, c1}
-        truth = [("e.csv", 1, "P1"), ("e.csv", 2, "P1"), ("m.csv", 1, "P1"),
-                 ("e.csv", 3, "P2"), ("m.csv", 2, "P2"), ("m.csv", 3, "P3")]
-        mem = [("/data/e.csv", 1, "X"), ("/data/e.csv", 2, "X"), ("/data/m.csv", 1, "Y"),
-               ("/data/e.csv", 3, "X"), ("/data/m.csv", 2, "Z"), ("/data/m.csv", 3, "Z")]
+        truth = [
+            ("e.csv", 1, "P1"),
+            ("e.csv", 2, "P1"),
+            ("m.csv", 1, "P1"),
+            ("e.csv", 3, "P2"),
+            ("m.csv", 2, "P2"),
+            ("m.csv", 3, "P3"),
+        ]
+        mem = [
+            ("/data/e.csv", 1, "X"),
+            ("/data/e.csv", 2, "X"),
+            ("/data/m.csv", 1, "Y"),
+            ("/data/e.csv", 3, "X"),
+            ("/data/m.csv", 2, "Z"),
+            ("/data/m.csv", 3, "Z"),
+        ]
         # true pairs: P1 3, P2 1 -> 4.  predicted: X 3 + Z 1 -> 4.  tp: (a1,a2) -> 1
-        r = score(write("mem.csv", ["source", "row", "contact_id"], mem),
-                  write("truth.csv", ["source", "row", "person_id"], truth))
-        want = {"true_pairs": 4, "predicted_pairs": 4, "true_positive_pairs": 1, "precision": 0.25,
-                "recall": 0.25, "f1": 0.25, "persons_split": 2, "split_fragments": 2,
-                "contact_person_pairs": 5, "false_merge_contacts": 2, "contacts": 3, "persons": 3}
+        r = score(
+            write("mem.csv", ["source", "row", "contact_id"], mem),
+            write("truth.csv", ["source", "row", "person_id"], truth),
+        )
+        want = {
+            "true_pairs": 4,
+            "predicted_pairs": 4,
+            "true_positive_pairs": 1,
+            "precision": 0.25,
+            "recall": 0.25,
+            "f1": 0.25,
+            "persons_split": 2,
+            "split_fragments": 2,
+            "contact_person_pairs": 5,
+            "false_merge_contacts": 2,
+            "contacts": 3,
+            "persons": 3,
+        }
         for k, v in want.items():
             if r[k] != v:
                 print(f"toy: {k} = {r[k]}, want {v}")
@@ -300,7 +356,7 @@ def self_test() -> int:
         # perfect clustering, one record missing from the membership, parquet input
         mem2 = [("e.csv", 1, 1), ("e.csv", 2, 1), ("m.csv", 1, 1), ("e.csv", 3, 2), ("m.csv", 2, 2)]
         con = _connect()
-        con.execute("CREATE TABLE x (source VARCHAR, \"row\" BIGINT, contact_id BIGINT)")
+        con.execute('CREATE TABLE x (source VARCHAR, "row" BIGINT, contact_id BIGINT)')
         con.executemany("INSERT INTO x VALUES (?, ?, ?)", mem2)
         con.execute(f"COPY x TO '{tmp / 'membership.parquet'}' (FORMAT parquet)")
         con.close()
@@ -313,25 +369,43 @@ def self_test() -> int:
         # row 2 is listed twice.
         sub = tmp / "detail"
         sub.mkdir()
-        write("detail/truth.csv", ["source", "row", "person_id"],
-              [("f.csv", i, p) for i, p in enumerate("AAABBC", 1)])
+        write("detail/truth.csv", ["source", "row", "person_id"], [("f.csv", i, p) for i, p in enumerate("AAABBC", 1)])
         con = _connect()
         con.execute(f"""COPY (SELECT * FROM (VALUES
             ('f.csv', 1, 'A', 1, 1, 'C', NULL), ('f.csv', 2, 'A', 1, 1, 'C', NULL),
             ('f.csv', 3, 'A', 3, 1, 'C', NULL), ('f.csv', 4, 'B', 4, 4, NULL, NULL),
             ('f.csv', 5, 'B', 5, 5, NULL, NULL), ('f.csv', 6, 'C', 6, 6, 'A', NULL))
             t(source, "row", person_id, link_group, reach_group, family_partner, transfer_partner))
-            TO '{sub / 'truth_detail.parquet'}' (FORMAT parquet)""")
+            TO '{sub / "truth_detail.parquet"}' (FORMAT parquet)""")
         con.close()
-        mem = write("detail/m.csv", ["source", "row", "contact_id"],
-                    [("f.csv", 1, "X"), ("f.csv", 6, "X"), ("f.csv", 2, "Y"), ("f.csv", 2, "Y"),
-                     ("f.csv", 3, "Y"), ("f.csv", 4, "Z"), ("f.csv", 5, "Z")])
+        mem = write(
+            "detail/m.csv",
+            ["source", "row", "contact_id"],
+            [
+                ("f.csv", 1, "X"),
+                ("f.csv", 6, "X"),
+                ("f.csv", 2, "Y"),
+                ("f.csv", 2, "Y"),
+                ("f.csv", 3, "Y"),
+                ("f.csv", 4, "Z"),
+                ("f.csv", 5, "Z"),
+            ],
+        )
         r = score(mem, sub / "truth.csv")
-        got = (r["true_pairs"], r["predicted_pairs"], r["true_positive_pairs"], r["membership"]["duplicate_records"],
-               r["detail"]["linkable_pairs"], r["detail"]["missed_linkable"], r["detail"]["missed_device_only"],
-               r["detail"]["missed_unlinkable"], r["detail"]["found_unlinkable"],
-               r["detail"]["false_merges"]["family_email_contacts"], r["detail"]["false_merges"]["family_email_pairs"],
-               r["detail"]["false_merges"]["other_contacts"])
+        got = (
+            r["true_pairs"],
+            r["predicted_pairs"],
+            r["true_positive_pairs"],
+            r["membership"]["duplicate_records"],
+            r["detail"]["linkable_pairs"],
+            r["detail"]["missed_linkable"],
+            r["detail"]["missed_device_only"],
+            r["detail"]["missed_unlinkable"],
+            r["detail"]["found_unlinkable"],
+            r["detail"]["false_merges"]["family_email_contacts"],
+            r["detail"]["false_merges"]["family_email_pairs"],
+            r["detail"]["false_merges"]["other_contacts"],
+        )
         if got != (4, 3, 2, 1, 1, 1, 1, 0, 1, 1, 1, 0):
             print("detail:", got)
             ok = False
@@ -341,8 +415,10 @@ def self_test() -> int:
             n = rng.randint(1, 60)
             truth = [("f.csv", i + 1, f"p{rng.randint(0, n // 2)}") for i in range(n)]
             mem = [("f.csv", i + 1, f"c{rng.randint(0, n // 3)}") for i in range(n) if rng.random() > 0.05]
-            r = score(write("m.csv", ["source", "row", "contact_id"], mem),
-                      write("t.csv", ["source", "row", "person_id"], truth))
+            r = score(
+                write("m.csv", ["source", "row", "contact_id"], mem),
+                write("t.csv", ["source", "row", "person_id"], truth),
+            )
             # missing records are singletons: give them unique contacts for brute force
             have = {(s, rr) for s, rr, _ in mem}
             mem_full = mem + [(s, rr, f"missing{rr}") for s, rr, _ in truth if (s, rr) not in have]
