@@ -155,18 +155,22 @@ class Database:
     def _statement(self, sql: str, call: Callable[[], T]) -> T:
         """Run ``call``, the DuckDB work of statement ``sql``, stoppable and timed, with
         DuckDB's Ctrl-C, out-of-memory and disk-full errors turned into Python's."""
-        try:
-            with self._timed(sql):
-                return self._stoppable(call)
-        except duckdb.InterruptException:
-            raise KeyboardInterrupt from None
-        except duckdb.OutOfMemoryException:
-            raise MemoryError from None
-        except duckdb.IOException as exc:
-            if NO_SPACE not in str(exc):
-                raise
-            written = re.search(r'file \\?"(.+?)\\?"', str(exc))
-            raise DiskFull(written.group(1) if written else None) from None
+        with self._timed(sql), _python_errors():
+            return self._stoppable(call)
+
+    def batches(self, sql: str, rows: int) -> Iterator[pa.RecordBatch]:
+        """Execute a query and yield its result as Arrow record batches of at most
+        ``rows`` rows, each made as it is asked for: the result is never held whole.
+
+        Reading each batch is DuckDB work, stoppable and with its errors turned as
+        for any statement; the trace times the query from its start to its last
+        batch. The connection runs nothing else until the batches are all read
+        (or the iterator is closed).
+        """
+        with self._timed(sql), _python_errors():
+            reader = self._stoppable(lambda: self.con.sql(sql).to_arrow_reader(rows))
+            while (batch := self._stoppable(lambda: next(reader, None))) is not None:
+                yield batch
 
     def run(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Execute a statement for its effect."""
@@ -223,6 +227,22 @@ class Database:
     def close(self) -> None:
         self._end_thread()
         self.con.close()
+
+
+@contextmanager
+def _python_errors() -> Iterator[None]:
+    """Turn DuckDB's Ctrl-C, out-of-memory and disk-full errors into Python's."""
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise KeyboardInterrupt from None
+    except duckdb.OutOfMemoryException:
+        raise MemoryError from None
+    except duckdb.IOException as exc:
+        if NO_SPACE not in str(exc):
+            raise
+        written = re.search(r'file \\?"(.+?)\\?"', str(exc))
+        raise DiskFull(written.group(1) if written else None) from None
 
 
 def _serve(jobs: queue.SimpleQueue[Callable[[], None] | None]) -> None:

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 #: A statement that runs for about a minute on two cores and writes a few rows, so that
 #: one not stopped shows in the time taken. (A COPY of a sort or a grouping stops as
 #: soon: 0.00-0.66 s after Ctrl-C at 0.5 and 2 s into a 200M-row sort and a 300M-row
@@ -29,7 +31,7 @@ from pathlib import Path
 from matchers.db import Database
 from matchers.write import AtomicWriter, write_parts
 
-out, long, tries = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+out, long, tries, fmt = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 signal.signal(signal.SIGINT, signal.default_int_handler)
 db = Database()
 # More threads of DuckDB's own, more often one of them runs the statement rather than
@@ -43,7 +45,7 @@ for n in range(tries):
     started = time.perf_counter()
     try:
         with AtomicWriter(out / str(n)) as writer:
-            write_parts(db, writer, "contacts.csv", ["SELECT 1 AS n", long, long], "csv")
+            write_parts(db, writer, f"links.{fmt}", ["SELECT 1::BIGINT AS n", long, long], fmt, stream=True)
         stopped_by = None
     except BaseException as exc:
         stopped_by = type(exc).__name__
@@ -56,10 +58,12 @@ print(json.dumps({"tries": results, "usable": db.one("SELECT 42")}))
 """
 
 
-def test_ctrl_c_while_an_output_is_written_stops_it_and_leaves_no_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_ctrl_c_while_an_output_is_written_stops_it_and_leaves_no_file(tmp_path: Path, fmt: str) -> None:
+    # CSV parts are COPY statements; streamed Parquet parts (links) are read from DuckDB a batch at a time.
     (tmp_path / "out").mkdir()
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path / "out"), LONG, str(TRIES)],
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "out"), LONG, str(TRIES), fmt],
         capture_output=True,
         text=True,
         timeout=600,

@@ -47,6 +47,34 @@ def test_parquet_contacts_are_the_csv_rows_by_contact_id(tmp_path: Path) -> None
     assert [{k: v or "" for k, v in r.items()} for r in rows] == written
 
 
+def test_parquet_written_in_parts_holds_the_rows_of_one_statement_in_fixed_row_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Parquet outputs of several parts are written through Arrow: contacts a
+    # part at a time, links (beyond write.RECORDS_PER_LINKS_PART records) as
+    # DuckDB makes its rows. The rows and their order must be those of one
+    # statement (links of a small run: one range, one COPY); every row group of
+    # links but the last must hold write.PARQUET_GROUP_ROWS rows wherever
+    # ranges and batches end; the same input must give the very same bytes.
+    whole = tmp_path / "whole"
+    run(SAMPLES, RunOptions(out=whole, region="UA", format="parquet"))
+    monkeypatch.setattr(write, "RECORDS_PER_LINKS_PART", 7)
+    monkeypatch.setattr(write, "PARQUET_GROUP_ROWS", 10)
+    parts = [tmp_path / "parts", tmp_path / "again"]
+    for out in parts:
+        run(SAMPLES, RunOptions(out=out, region="UA", format="parquet"))
+    for name in ("contacts.parquet", "links.parquet"):
+        rows = pq.read_table(whole / name).to_pylist()
+        assert pq.read_table(parts[0] / name).to_pylist() == rows, name
+        assert (parts[1] / name).read_bytes() == (parts[0] / name).read_bytes(), name
+    meta = pq.ParquetFile(parts[0] / "links.parquet").metadata
+    groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert groups[:-1] == [10] * (len(groups) - 1) and 0 < groups[-1] <= 10, groups
+    links = pq.read_table(parts[0] / "links.parquet").to_pylist()
+    assert len({(r["source"], r["row"]) for r in links}) > 3 * 7, "links should make several ranges"
+    assert not [p.name for p in parts[0].iterdir() if p.name.startswith(".")], "no part file is left behind"
+
+
 def test_identifier_and_quality_figures_agree_with_links(tmp_path: Path) -> None:
     result = resolve_files(tmp_path, SAMPLES)
     report = json.loads((result.out / "report.json").read_text(encoding="utf-8"))
