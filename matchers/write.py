@@ -181,25 +181,40 @@ def write_parquet_parts(db: Database, queries: list[str], path: Path, *, stream:
     give the same file. ``links`` is streamed: a range of a million records
     is 3.3M rows.
     """
-    schema = db.arrow(f"SELECT * FROM ({queries[0]}) LIMIT 0").schema
-    with pq.ParquetWriter(path, schema, compression="zstd") as out:
-        if not stream:
-            for query in queries:
+    if not stream:
+        first = db.arrow(queries[0])
+        with pq.ParquetWriter(path, first.schema, compression="zstd") as out:
+            out.write_table(first)
+            del first
+            for query in queries[1:]:
                 out.write_table(db.arrow(query))
-            return
-        held: list[pa.RecordBatch] = []
-        count = 0
+        return
+    target: pq.ParquetWriter | None = None
+    held: list[pa.RecordBatch] = []
+    count = 0
+    try:
         for query in queries:
             for batch in db.batches(query, PARQUET_GROUP_ROWS):
+                if target is None:
+                    target = pq.ParquetWriter(path, batch.schema, compression="zstd")
+                if not batch.num_rows:
+                    continue
                 held.append(batch)
                 count += batch.num_rows
                 if count >= PARQUET_GROUP_ROWS:
-                    rows = pa.Table.from_batches(held, schema)
-                    out.write_table(rows.slice(0, PARQUET_GROUP_ROWS), row_group_size=PARQUET_GROUP_ROWS)
+                    rows = pa.Table.from_batches(held)
+                    target.write_table(rows.slice(0, PARQUET_GROUP_ROWS), row_group_size=PARQUET_GROUP_ROWS)
                     rest = rows.slice(PARQUET_GROUP_ROWS)
                     held, count = rest.to_batches(), rest.num_rows
+        if target is None:
+            # DuckDB gave no batch: the file has the columns alone.
+            schema = db.arrow(f"SELECT * FROM ({queries[0]}) LIMIT 0").schema
+            target = pq.ParquetWriter(path, schema, compression="zstd")
         if count:
-            out.write_table(pa.Table.from_batches(held, schema), row_group_size=PARQUET_GROUP_ROWS)
+            target.write_table(pa.Table.from_batches(held), row_group_size=PARQUET_GROUP_ROWS)
+    finally:
+        if target is not None:
+            target.close()
 
 
 def stream_parts(db: Database, queries: list[str], path: Path, pipe: Path) -> bool:

@@ -75,6 +75,25 @@ def test_parquet_written_in_parts_holds_the_rows_of_one_statement_in_fixed_row_g
     assert not [p.name for p in parts[0].iterdir() if p.name.startswith(".")], "no part file is left behind"
 
 
+@pytest.mark.parametrize("rows", [0, 25])
+def test_streamed_parquet_parts_keep_their_columns_and_rows_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int
+) -> None:
+    # With no rows at all (a links of records with no value) the file still has the columns.
+    monkeypatch.setattr(write, "PARQUET_GROUP_ROWS", 10)
+    queries = [
+        f"SELECT range AS n, 'row ' || range AS text FROM range({a}, {b}) ORDER BY n"
+        for a, b in ((0, rows // 2), (rows // 2, rows))
+    ]
+    with write.AtomicWriter(tmp_path / "out") as writer:
+        write.write_parts(Database(), writer, "parts.parquet", queries, "parquet", stream=True)
+    table = pq.read_table(tmp_path / "out" / "parts.parquet")
+    assert table.column_names == ["n", "text"]
+    assert table.to_pylist() == [{"n": n, "text": f"row {n}"} for n in range(rows)]
+    meta = pq.ParquetFile(tmp_path / "out" / "parts.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == ([10, 10, 5] if rows else [])
+
+
 def test_identifier_and_quality_figures_agree_with_links(tmp_path: Path) -> None:
     result = resolve_files(tmp_path, SAMPLES)
     report = json.loads((result.out / "report.json").read_text(encoding="utf-8"))
