@@ -225,24 +225,33 @@ STAGE_MARK = "# stage "
 
 def stage_profile(trace: Path) -> dict | None:
     """The slowest stage of a run and its costliest statements, from the run's trace
-    (``IDMERGE_TRACE``: each statement's seconds, CPU seconds and opening words, and a
-    mark where each stage starts). A statement run once per range or per round is one
-    entry, with its count; numbers in its words are written ``#``."""
+    (``IDMERGE_TRACE``: each statement's seconds, CPU seconds, the process's peak memory
+    so far and opening words, and a mark where each stage starts). A statement run once
+    per range or per round is one entry, with its count; numbers in its words are
+    written ``#``. ``peak`` is the statement during which the run's peak memory was
+    reached: its stage, words, the peak and how far it rose in that statement."""
     stages: dict[str, dict[str, list]] = {}
     stage = None
+    peak: dict | None = None
+    before = 0
     for line in trace.read_text(encoding="utf-8", errors="replace").splitlines():
         if line.startswith(STAGE_MARK):
             stage = line[len(STAGE_MARK) :]
             stages.setdefault(stage, {})
             continue
         fields = line.split("\t")
-        if stage is None or len(fields) != 3:
+        if stage is None or len(fields) != 4:
             continue
-        kind = re.sub(r"[0-9]+", "#", fields[2])[:70]
+        kind = re.sub(r"[0-9]+", "#", fields[3])[:70]
         entry = stages[stage].setdefault(kind, [0, 0.0, 0.0])
         entry[0] += 1
         entry[1] += float(fields[0])
         entry[2] += float(fields[1])
+        if fields[2].strip().isdigit():
+            mb = int(fields[2])
+            if peak is None or mb > peak["mb"]:
+                peak = {"mb": mb, "stage": stage, "statement": kind, "rise_mb": mb - before}
+            before = mb
     if not stages:
         return None
     slowest = max(stages, key=lambda name: sum(e[1] for e in stages[name].values()))
@@ -254,6 +263,7 @@ def stage_profile(trace: Path) -> dict | None:
             {"statement": kind, "count": n, "seconds": _r(secs), "cpu_s": _r(cpu)}
             for kind, (n, secs, cpu) in statements[:PROFILE_STATEMENTS]
         ],
+        "peak": peak,
     }
 
 
@@ -272,6 +282,9 @@ def profiles(rows: list[dict]) -> str:
             f"  {s['seconds']:6.2f} s  {s['cpu_s']:6.2f} cpu s  x{s['count']:<3} {s['statement']}"
             for s in p["statements"]
         )
+        if p.get("peak"):
+            k = p["peak"]
+            out.append(f"  peak {k['mb']:,} MB, reached in {k['stage']} (+{k['rise_mb']:,} MB): {k['statement']}")
     return "\n".join(out)
 
 

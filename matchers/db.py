@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import sys
 import threading
 import time
 import weakref
@@ -53,7 +54,8 @@ def ranges(column: str, cuts: Sequence[str]) -> list[str]:
 #: How the operating system's "disk full" (ENOSPC) reads in DuckDB's error messages.
 NO_SPACE = "No space left on device"
 
-#: Set to a file path to append each statement's seconds and opening words (for profiling; no data).
+#: Set to a file path to append each statement's seconds, CPU seconds, the process's peak
+#: memory so far (MB) and opening words (for profiling; no data).
 TRACE_ENV = "IDMERGE_TRACE"
 #: How a line of the trace that marks the start of a pipeline stage begins (``# stage load``).
 TRACE_MARK = "# "
@@ -95,7 +97,11 @@ class Database:
         started, cpu = time.perf_counter(), time.process_time()
         yield
         words = re.sub(r"\s+", " ", sql).strip()[:160]
-        self._trace_line(f"{time.perf_counter() - started:9.3f}\t{time.process_time() - cpu:9.3f}\t{words}")
+        peak = _peak_mb()
+        self._trace_line(
+            f"{time.perf_counter() - started:9.3f}\t{time.process_time() - cpu:9.3f}\t"
+            f"{'-' if peak is None else peak:>7}\t{words}"
+        )
 
     def mark(self, text: str) -> None:
         """Write ``# text`` into the trace (when tracing), to tell apart the statements that follow."""
@@ -227,6 +233,18 @@ class Database:
     def close(self) -> None:
         self._end_thread()
         self.con.close()
+
+
+def _peak_mb() -> int | None:
+    """The process's peak resident memory so far, in MB, as the system counts it
+    (None where it does not say: Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Kilobytes on Linux, bytes on macOS.
+    return peak // (1 << 20) if sys.platform == "darwin" else peak // 1024
 
 
 @contextmanager

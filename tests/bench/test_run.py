@@ -62,6 +62,8 @@ def test_repeat_reports_the_median_of_runs_that_take_turns(tmp_path: Path) -> No
     assert 0 < len(seconds) <= 10 and seconds == sorted(seconds, reverse=True)
     assert sum(seconds) <= profile["statements_s"] + 0.01
     assert f"slowest stage at 2,000 records (csv): {profile['stage']}" in result.stdout
+    assert profile["peak"]["mb"] > 0 and profile["peak"]["stage"] in STAGES
+    assert f"  peak {profile['peak']['mb']:,} MB, reached in {profile['peak']['stage']}" in result.stdout
 
 
 def test_one_run_keeps_no_list_of_runs(tmp_path: Path) -> None:
@@ -82,12 +84,13 @@ def test_profile_takes_the_stage_whose_statements_took_longest_and_counts_ranges
     trace = tmp_path / "trace.txt"
     trace.write_text(
         "# stage load\n"
-        "    2.000\t    3.000\tCREATE OR REPLACE TABLE src_0_raw AS SELECT\n"
+        "    2.000\t    3.000\t    400\tCREATE OR REPLACE TABLE src_0_raw AS SELECT\n"
+        "    0.100\t    0.100\t    650\tCREATE OR REPLACE TABLE screened AS SELECT 12\n"
         "# stage write\n"
-        '    0.500\t    0.900\tCOPY (SELECT * FROM "contacts_part1" ORDER BY contact_id)\n'
-        '    0.700\t    1.300\tCOPY (SELECT * FROM "contacts_part12" ORDER BY contact_id)\n'
-        "    1.000\t    1.500\tCOPY (SELECT source FROM membership)\n"
-        "    0.001\t    0.001\tDROP TABLE x\n",
+        '    0.500\t    0.900\t    650\tCOPY (SELECT * FROM "contacts_part1" ORDER BY contact_id)\n'
+        '    0.700\t    1.300\t    650\tCOPY (SELECT * FROM "contacts_part12" ORDER BY contact_id)\n'
+        "    1.000\t    1.500\t    650\tCOPY (SELECT source FROM membership)\n"
+        "    0.001\t    0.001\t    650\tDROP TABLE x\n",
         encoding="utf-8",
     )
     profile = _run_module().stage_profile(trace)
@@ -104,4 +107,11 @@ def test_profile_takes_the_stage_whose_statements_took_longest_and_counts_ranges
             {"statement": "COPY (SELECT source FROM membership)", "count": 1, "seconds": 1.0, "cpu_s": 1.5},
             {"statement": "DROP TABLE x", "count": 1, "seconds": 0.001, "cpu_s": 0.001},
         ],
+        # the statement that first reached the run's peak, and how far it rose in it
+        "peak": {
+            "mb": 650,
+            "stage": "load",
+            "statement": "CREATE OR REPLACE TABLE screened AS SELECT #",
+            "rise_mb": 250,
+        },
     }
