@@ -274,13 +274,28 @@ def _number_rows(db: Database, table: str, index: int, name: str) -> None:
 
 
 def keep_columns(db: Database, source: Source, positions: list[int]) -> None:
-    """Keep of a loaded file only ``rec`` and the columns at ``positions``: the rest
-    of its rows' memory goes to the later stages."""
-    cols = "".join(f", {q(source.column(p))}" for p in sorted(positions))
-    slim = source.table + "_kept"
-    db.run(f"CREATE OR REPLACE TABLE {q(slim)} AS SELECT rec{cols} FROM {q(source.table)}")
-    drop_source(db, source)
-    db.run(f"ALTER TABLE {q(slim)} RENAME TO {q(source.table)}")
+    """Keep of a loaded file only ``rec`` (and ``source``, ``row``) and the columns at
+    ``positions``: the rest of its rows' memory goes to the later stages.
+
+    The other columns are dropped where they are stored, which frees their memory
+    at once and copies nothing. (A copy of the kept columns took 0.26 s at 4.5M
+    records and held them twice at one of the run's highest points of memory.)
+    """
+    keep = {source.column(p) for p in positions}
+    view = db.is_view(source.table)
+    stored = source.table + "_raw" if view else source.table
+    if view and not keep:
+        # A table keeps at least one column: the records' numbers alone are kept.
+        db.run(f"CREATE OR REPLACE TABLE {q(source.table + '_kept')} AS SELECT rec FROM {q(source.table)}")
+        drop_source(db, source)
+        db.run(f"ALTER TABLE {q(source.table + '_kept')} RENAME TO {q(source.table)}")
+        return
+    for column in db.columns(stored):
+        if column not in keep and column not in ("rec", "source", "row"):
+            db.run(f"ALTER TABLE {q(stored)} DROP COLUMN {q(column)}")
+    if view:
+        # The view's columns are bound when it is made: made again with the columns left.
+        _number_rows(db, source.table, source.index, source.name)
 
 
 def drop_source(db: Database, source: Source) -> None:
