@@ -274,8 +274,9 @@ def _number_rows(db: Database, table: str, index: int, name: str) -> None:
 
 
 def keep_columns(db: Database, source: Source, positions: list[int]) -> None:
-    """Keep of a loaded file only ``rec`` (and ``source``, ``row``) and the columns at
-    ``positions``: the rest of its rows' memory goes to the later stages.
+    """Keep of a loaded file only ``rec`` and the columns at ``positions``: the rest
+    of its rows' memory goes to the later stages. (A file read whole stays a view
+    of its rows, whose ``source`` and ``row`` are worked out, not stored.)
 
     The other columns are dropped where they are stored, which frees their memory
     at once and copies nothing. (A copy of the kept columns took 0.26 s at 4.5M
@@ -291,7 +292,7 @@ def keep_columns(db: Database, source: Source, positions: list[int]) -> None:
         db.run(f"ALTER TABLE {q(source.table + '_kept')} RENAME TO {q(source.table)}")
         return
     for column in db.columns(stored):
-        if column not in keep and column not in ("rec", "source", "row"):
+        if column not in keep and column != "rec":
             db.run(f"ALTER TABLE {q(stored)} DROP COLUMN {q(column)}")
     if view:
         # The view's columns are bound when it is made: made again with the columns left.

@@ -62,6 +62,9 @@ def test_kept_columns_stay_with_their_records_and_the_rest_are_let_go(
     keep_columns(db, source, kept)
     # (A file of which no column is kept keeps its records' numbers alone.)
     assert [c for c in db.columns(source.table) if c.startswith("c")] == [source.column(p) for p in kept]
+    if bad_line is not None:
+        # A file with rejected rows is a table: its file name and row are not stored on every row.
+        assert db.columns(source.table) == ["rec", *(source.column(p) for p in kept)]
     records = [n for n in range(1, 8) if n != bad_line]
     recs = db.rows(f"SELECT rec FROM {source.table} ORDER BY rec")
     assert recs == [(FILE_STRIDE * source.index + n,) for n in records]
