@@ -1,0 +1,125 @@
+"""bench/skew.py measured for real: a value planted on K records of a small generated export, idmerge run on each."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+import pytest
+
+SKEW = Path(__file__).resolve().parents[2] / "bench" / "skew.py"
+RECORDS = 3000
+
+
+def _skew_module() -> ModuleType:
+    sys.path.insert(0, str(SKEW.parent))
+    spec = importlib.util.spec_from_file_location("bench_skew", SKEW)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _skew(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SKEW), "--records", str(RECORDS), "--quiet", "--data", str(tmp_path / "d"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _rows(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple]:
+    """Every row of an export with its position, read in file order."""
+    con.execute("SET threads = 1")
+    reader = (
+        f"read_parquet('{path}')"
+        if path.suffix == ".parquet"
+        else f"read_csv('{path}', delim = ';', header = true, all_varchar = true)"
+    )
+    return con.execute(f"SELECT * FROM {reader}").fetchall()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_planted_export_differs_only_in_the_planted_cells_of_keyed_records(tmp_path: Path, fmt: str) -> None:
+    skew = _skew_module()
+    data = tmp_path / "d"
+    skew.bench.generate.generate(RECORDS, 42, data, fmt)
+    base, out = data / f"esputnik.{fmt}", tmp_path / f"planted.{fmt}"
+    skew.plant(base, out, "Phone Number", "+380449990011", 40, 42)
+    con = duckdb.connect()
+    before, after = _rows(con, base), _rows(con, out)
+    assert len(after) == len(before)
+    phone, key = 3, 1  # Contact ID;External ID;Email;Phone Number;...
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert len(changed) == 40
+    for i in changed:
+        assert after[i][phone] == "+380449990011"
+        assert after[i][key]  # every carrier is a keyed customer
+        assert after[i][:phone] + after[i][phone + 1 :] == before[i][:phone] + before[i][phone + 1 :]
+    # the same seed chooses the same carriers
+    skew.plant(base, tmp_path / f"again.{fmt}", "Phone Number", "+380449990011", 40, 42)
+    assert (tmp_path / f"again.{fmt}").read_bytes() == out.read_bytes()
+
+
+def test_each_number_of_carriers_is_timed_and_its_finding_checked(tmp_path: Path) -> None:
+    result = _skew(
+        tmp_path, "--carriers", "200,25", "--identifiers", "phone,cookie", "--json", str(tmp_path / "s.json")
+    )
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((tmp_path / "s.json").read_text())
+    rows = doc["results"]
+    assert [(r["identifier"], r["carriers"]) for r in rows] == [
+        ("phone", 25),
+        ("phone", 200),
+        ("cookie", 25),
+        ("cookie", 200),
+    ]
+    for r in rows:
+        assert "error" not in r
+        assert r["records_per_s"] == round(RECORDS / r["wall_s"])
+        assert set(r["stages"]) >= {"load", "link", "contacts"}
+        assert len(r["runs"]) == 1
+    assert [r["ratio_to_fewest"] for r in rows if r["carriers"] == 25] == [1.0, 1.0]
+    assert rows[1]["ratio_to_fewest"] == round(rows[1]["wall_s"] / rows[0]["wall_s"], 2)
+    assert result.stdout.splitlines()[0].startswith("| identifier | carriers | wall |")
+    assert "| phone | 200 |" in result.stdout
+
+
+def test_a_planted_value_that_is_not_over_shared_fails_the_run(tmp_path: Path) -> None:
+    config = tmp_path / "idmerge.toml"
+    config.write_text("over_shared = 1000\n")
+    result = _skew(
+        tmp_path,
+        "--carriers",
+        "30",
+        "--identifiers",
+        "phone",
+        "--idmerge-arg=--config",
+        f"--idmerge-arg={config}",
+        "--json",
+        str(tmp_path / "s.json"),
+    )
+    assert result.returncode == 1, result.stderr
+    row = json.loads((tmp_path / "s.json").read_text())["results"][0]
+    assert row["error"].startswith("expected one over_shared finding of 30 records, found [")
+    assert "FAILED: expected one over_shared finding of 30 records" in result.stdout
+
+
+def test_more_carriers_than_keyed_records_is_a_clear_error(tmp_path: Path) -> None:
+    result = _skew(tmp_path, "--carriers", "100,100000", "--identifiers", "phone")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: esputnik.csv: only ")
+    assert "fewer than 100,000 carriers; use fewer --carriers or more --records" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_carriers_at_or_below_the_over_shared_threshold_are_refused(tmp_path: Path) -> None:
+    result = _skew(tmp_path, "--carriers", "20,100")
+    assert result.returncode == 2
+    assert "--carriers must be above 20" in result.stderr
