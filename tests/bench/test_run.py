@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 from matchers.pipeline import STAGES
+from tests.bench.helpers import load_script
 
 RUN = Path(__file__).resolve().parents[2] / "bench" / "run.py"
-
-
-def _run_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_run", RUN)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _bench(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -93,7 +84,7 @@ def test_profile_takes_the_stage_whose_statements_took_longest_and_counts_ranges
         "    0.001\t    0.001\t    650\tDROP TABLE x\n",
         encoding="utf-8",
     )
-    profile = _run_module().stage_profile(trace)
+    profile = load_script("run").stage_profile(trace)
     assert profile == {
         "stage": "write",
         "statements_s": 2.201,

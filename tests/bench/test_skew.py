@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import duckdb
 import pytest
 
+from tests.bench.helpers import load_script
+
 SKEW = Path(__file__).resolve().parents[2] / "bench" / "skew.py"
 RECORDS = 3000
-
-
-def _skew_module() -> ModuleType:
-    sys.path.insert(0, str(SKEW.parent))
-    spec = importlib.util.spec_from_file_location("bench_skew", SKEW)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _skew(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -47,7 +38,7 @@ def _rows(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple]:
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_planted_export_differs_only_in_the_planted_cells_of_keyed_records(tmp_path: Path, fmt: str) -> None:
-    skew = _skew_module()
+    skew = load_script("skew")
     data = tmp_path / "d"
     skew.bench.generate.generate(RECORDS, 42, data, fmt)
     base, out = data / f"esputnik.{fmt}", tmp_path / f"planted.{fmt}"
