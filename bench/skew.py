@@ -146,11 +146,10 @@ def bench_identifier(ident: str, carriers: list[int], args, data: Path, work: Pa
             for f in (work / f"{ident}_{row['carriers']}").glob(f"{SOURCE}.{ext}"):
                 f.unlink()
             shutil.rmtree(work / f"{ident}_{row['carriers']}" / "out", ignore_errors=True)
-    good = [r for r in rows if r.get("wall_s")]
-    if good:
-        base = good[0]["wall_s"]
-        for r in good:
-            r["ratio_to_fewest"] = round(r["wall_s"] / base, 2)
+    # Each K against the fewest carriers (no ratios when that run failed).
+    base = rows[0].get("wall_s")
+    for r in rows:
+        r["ratio_to_fewest"] = round(r["wall_s"] / base, 2) if base and r.get("wall_s") else None
     return rows
 
 
@@ -169,6 +168,10 @@ def _summarise(row: dict, records: int) -> None:
     row["runs"] = [{"wall_s": round(m["wall_s"], 3), "peak_rss_mb": round(m["peak_rss_mb"], 1)} for m in runs]
 
 
+def _ratio(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}"
+
+
 def table(rows: list[dict]) -> str:
     head = "| identifier | carriers | wall | records/s | peak memory | link stage | × fewest |"
     lines = [head, "|---|---:|---:|---:|---:|---:|---:|"]
@@ -179,7 +182,7 @@ def table(rows: list[dict]) -> str:
         link = r["stages"].get("link")
         lines.append(
             f"| {r['identifier']} | {r['carriers']:,} | {r['wall_s']:.2f} s | {r['records_per_s']:,} | "
-            f"{r['peak_rss_mb']:,.0f} MB | {'' if link is None else f'{link:.2f} s'} | {r['ratio_to_fewest']:.2f} |"
+            f"{r['peak_rss_mb']:,.0f} MB | {'' if link is None else f'{link:.2f} s'} | {_ratio(r['ratio_to_fewest'])} |"
         )
     return "\n".join(lines)
 

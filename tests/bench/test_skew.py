@@ -82,13 +82,16 @@ def test_each_number_of_carriers_is_timed_and_its_finding_checked(tmp_path: Path
     assert "| phone | 200 |" in result.stdout
 
 
-def test_a_planted_value_that_is_not_over_shared_fails_the_run(tmp_path: Path) -> None:
+def test_a_planted_value_that_is_not_over_shared_fails_its_row_and_leaves_the_others_without_a_ratio(
+    tmp_path: Path,
+) -> None:
+    # Above 100 customers a value is over-shared: 30 carriers are too few, 200 are not.
     config = tmp_path / "idmerge.toml"
-    config.write_text("over_shared = 1000\n")
+    config.write_text("over_shared = 100\n")
     result = _skew(
         tmp_path,
         "--carriers",
-        "30",
+        "30,200",
         "--identifiers",
         "phone",
         "--idmerge-arg=--config",
@@ -97,9 +100,15 @@ def test_a_planted_value_that_is_not_over_shared_fails_the_run(tmp_path: Path) -
         str(tmp_path / "s.json"),
     )
     assert result.returncode == 1, result.stderr
-    row = json.loads((tmp_path / "s.json").read_text())["results"][0]
-    assert row["error"].startswith("expected one over_shared finding of 30 records, found [")
+    few, many = json.loads((tmp_path / "s.json").read_text())["results"]
+    assert few["error"].startswith("expected one over_shared finding of 30 records, found [")
     assert "FAILED: expected one over_shared finding of 30 records" in result.stdout
+    assert "error" not in many and many["wall_s"] > 0
+    # no ratio to a run that failed
+    assert many["ratio_to_fewest"] is None
+    assert result.stdout.splitlines()[3].startswith("| phone | 200 | ") and result.stdout.splitlines()[3].endswith(
+        " | — |"
+    )
 
 
 def test_more_carriers_than_keyed_records_is_a_clear_error(tmp_path: Path) -> None:
