@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -159,11 +158,10 @@ def _summarise(row: dict, records: int) -> None:
     if failed:
         row["error"] = failed[0].get("error") or f"rc {failed[0].get('rc')}"
         return
-    ordered = sorted(runs, key=lambda m: m["wall_s"])
-    median = ordered[(len(ordered) - 1) // 2]
-    row["wall_s"] = round(statistics.median(m["wall_s"] for m in runs), 3)
+    median = bench._median_run(runs)
+    row["wall_s"] = bench._median(runs, "wall_s")
     row["records_per_s"] = round(records / row["wall_s"])
-    row["peak_rss_mb"] = round(statistics.median(m["peak_rss_mb"] for m in runs), 1)
+    row["peak_rss_mb"] = bench._median(runs, "peak_rss_mb", 1)
     row["stages"] = median.get("stages", {})
     row["runs"] = [{"wall_s": round(m["wall_s"], 3), "peak_rss_mb": round(m["peak_rss_mb"], 1)} for m in runs]
 

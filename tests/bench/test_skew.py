@@ -123,3 +123,12 @@ def test_carriers_at_or_below_the_over_shared_threshold_are_refused(tmp_path: Pa
     result = _skew(tmp_path, "--carriers", "20,100")
     assert result.returncode == 2
     assert "--carriers must be above 20" in result.stderr
+
+
+def test_unknown_identifiers_and_carriers_that_are_not_numbers_are_refused(tmp_path: Path) -> None:
+    unknown = _skew(tmp_path, "--identifiers", "phone,fax")
+    assert unknown.returncode == 2
+    assert "unknown identifier(s): fax (choose from phone, email, cookie, device_id)" in unknown.stderr
+    words = _skew(tmp_path, "--carriers", "100,many")
+    assert words.returncode == 2
+    assert "--carriers must be numbers, not '100,many'" in words.stderr
