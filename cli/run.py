@@ -61,7 +61,10 @@ def run(
     ] = None,
     memory_limit: Annotated[
         str | None,
-        typer.Option(help="Most memory DuckDB may use, e.g. 1GB; beyond it, work spills to the temp dir."),
+        typer.Option(
+            help="Most memory DuckDB may use, e.g. 1GB; beyond it, work spills to the temp dir. "
+            "The process as a whole takes 0.1-0.65 GB more (more with more records)."
+        ),
     ] = None,
     temp_dir: Annotated[
         Path | None, typer.Option(help="Folder for spilled data and working files (default: the system's).")
