@@ -75,6 +75,7 @@ def plant(base: Path, out: Path, column: str, value: str, carriers: int, seed: i
     """Write ``base`` (the eSputnik export, CSV or Parquet) to ``out`` with ``value`` in
     ``column`` of ``carriers`` records that have an External ID, rows in their order."""
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     # One thread reads the rows in file order, so that each keeps its number.
     con.execute("SET threads = 1")
     con.execute(f"CREATE TABLE t AS SELECT row_number() OVER () AS n, * FROM {_reader(base)}")
