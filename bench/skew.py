@@ -40,6 +40,7 @@ import duckdb
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import reference  # noqa: E402
 import run as bench  # noqa: E402
 
 #: identifier -> (the eSputnik export's column, the value planted, written as idmerge normalises it)
@@ -59,18 +60,6 @@ class SkewError(Exception):
     """A request the data cannot meet (the CLI exits 2)."""
 
 
-def _path(path: Path) -> str:
-    """A path as an SQL string literal."""
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def _reader(path: Path) -> str:
-    """SQL reading the eSputnik export (every column as text)."""
-    if path.suffix == ".parquet":
-        return f"read_parquet({_path(path)})"
-    return f"read_csv({_path(path)}, delim = ';', header = true, all_varchar = true, quote = '\"', escape = '\"')"
-
-
 def plant(base: Path, out: Path, column: str, value: str, carriers: int, seed: int) -> None:
     """Write ``base`` (the eSputnik export, CSV or Parquet) to ``out`` with ``value`` in
     ``column`` of ``carriers`` records that have an External ID, rows in their order."""
@@ -78,7 +67,7 @@ def plant(base: Path, out: Path, column: str, value: str, carriers: int, seed: i
     con.execute("SET enable_progress_bar = false")
     # One thread reads the rows in file order, so that each keeps its number.
     con.execute("SET threads = 1")
-    con.execute(f"CREATE TABLE t AS SELECT row_number() OVER () AS n, * FROM {_reader(base)}")
+    con.execute(f"CREATE TABLE t AS SELECT row_number() OVER () AS n, * FROM {reference._reader(base)}")
     con.execute("RESET threads")
     keyed = con.execute(f"SELECT count(*) FROM t WHERE trim(coalesce(\"{KEY_COLUMN}\", '')) <> ''").fetchall()[0][0]
     if carriers > keyed:
@@ -96,22 +85,17 @@ def plant(base: Path, out: Path, column: str, value: str, carriers: int, seed: i
     con.execute(
         f"""COPY (SELECT * EXCLUDE (n) REPLACE (
                 CASE WHEN n IN (SELECT n FROM chosen) THEN '{literal}' ELSE "{column}" END AS "{column}")
-            FROM t ORDER BY n) TO {_path(out)} ({options})"""
+            FROM t ORDER BY n) TO '{reference._q(out)}' ({options})"""
     )
     con.close()
 
 
 def planted_findings(out: Path, ident: str, value: str) -> list[tuple[str, int]]:
     """The findings of the planted value in an idmerge result folder: (kind, records) rows."""
-    csv, parquet = out / "findings.csv", out / "findings.parquet"
-    if csv.exists():
-        src = f"read_csv({_path(csv)}, header = true, all_varchar = true)"
-    else:
-        src = f"read_parquet({_path(parquet)})"
+    findings = next(p for p in (out / "findings.csv", out / "findings.parquet") if p.exists())
+    query = f"SELECT kind, records::BIGINT FROM {reference._reader(findings)} WHERE identifier = ? AND value = ?"
     con = duckdb.connect()
-    rows = con.execute(
-        f"SELECT kind, records::BIGINT FROM {src} WHERE identifier = ? AND value = ? ORDER BY kind", [ident, value]
-    ).fetchall()
+    rows = con.execute(query + " ORDER BY kind", [ident, value]).fetchall()
     con.close()
     return [(str(k), int(r)) for k, r in rows]
 
@@ -119,16 +103,16 @@ def planted_findings(out: Path, ident: str, value: str) -> list[tuple[str, int]]
 def bench_identifier(ident: str, carriers: list[int], args, data: Path, work: Path, idmerge: list[str], log) -> list:
     column, value = PLANTS[ident]
     ext = args.format
+    folders = {k: work / f"{ident}_{k}" for k in carriers}
     rows = []
-    for k in carriers:
-        folder = work / f"{ident}_{k}"
+    for k, folder in folders.items():
         log(f"  planting {value} on {k:,} records ({column})")
         plant(data / f"{SOURCE}.{ext}", folder / f"{SOURCE}.{ext}", column, value, k, args.seed)
         rows.append({"identifier": ident, "column": column, "value": value, "carriers": k, "runs": []})
     # The files take turns, run after run, so that a slow minute does not fall on one K.
     for rep in range(args.repeat):
         for row in rows:
-            folder = work / f"{ident}_{row['carriers']}"
+            folder = folders[row["carriers"]]
             files = [str(folder / f"{SOURCE}.{ext}"), str(data / f"{OTHER}.{ext}")]
             cmd = [*idmerge, "run", *files, "--out", str(folder / "out"), "--force", "--quiet", *args.idmerge_arg]
             m = bench.measure(cmd, folder, f"idmerge.{rep + 1}", args.timeout)
@@ -143,9 +127,8 @@ def bench_identifier(ident: str, carriers: list[int], args, data: Path, work: Pa
     for row in rows:
         _summarise(row, args.records)
         if not args.keep_files:
-            for f in (work / f"{ident}_{row['carriers']}").glob(f"{SOURCE}.{ext}"):
-                f.unlink()
-            shutil.rmtree(work / f"{ident}_{row['carriers']}" / "out", ignore_errors=True)
+            (folders[row["carriers"]] / f"{SOURCE}.{ext}").unlink(missing_ok=True)
+            shutil.rmtree(folders[row["carriers"]] / "out", ignore_errors=True)
     # Each K against the fewest carriers (no ratios when that run failed).
     base = rows[0].get("wall_s")
     for r in rows:

@@ -132,3 +132,11 @@ def test_unknown_identifiers_and_carriers_that_are_not_numbers_are_refused(tmp_p
     words = _skew(tmp_path, "--carriers", "100,many")
     assert words.returncode == 2
     assert "--carriers must be numbers, not '100,many'" in words.stderr
+
+
+def test_an_idmerge_command_that_cannot_be_found_is_a_clear_error(tmp_path: Path) -> None:
+    result = _skew(tmp_path, "--idmerge", str(tmp_path / "no-such-idmerge"))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: '{tmp_path / 'no-such-idmerge'}' was not found; install the project or pass --idmerge\n"
+    )
