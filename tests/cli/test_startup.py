@@ -18,3 +18,20 @@ def test_the_command_starts_without_scipy() -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def test_resolving_does_not_import_scipy() -> None:
+    # Linking labels components with NumPy (graph.component_labels): resolving the
+    # sample exports, which links by every rule, loads no SciPy, so neither does
+    # `idmerge check`; only the explanation trees (explain, report.html) use it.
+    root = Path(__file__).resolve().parents[2]
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from matchers.pipeline import resolve, RunOptions\n"
+        f"paths = sorted(Path({str(root / 'sample_data')!r}).glob('*.csv'))\n"
+        "resolution = resolve(paths, RunOptions())\n"
+        "print(resolution.summary.contacts, sorted(m for m in sys.modules if m.startswith('scipy')))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=root)
+    assert loaded.stdout.strip() == "45 []"
