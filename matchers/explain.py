@@ -634,7 +634,7 @@ class _Tree:
     """A minimum spanning forest over the nodes, with each tree edge's label."""
 
     size: int
-    graph: Any
+    graph: _Forest | None
     keys: np.ndarray
     prio: np.ndarray
     identifier: list[str]
@@ -646,11 +646,9 @@ class _Tree:
         """Breadth-first order from ``root``, the first links, and link counts per identifier."""
         if self.graph is None:
             return np.array([root]), [], {}
-        from scipy.sparse.csgraph import breadth_first_order  # imported late: see _spanning_tree
-
-        order, pred = breadth_first_order(self.graph, root, directed=False, return_predecessors=True)
+        order, pred = self.graph.breadth_first(root)
         children = order[1:]
-        parents = pred[children]
+        parents = pred[children] if len(children) else children
         lo, hi = np.minimum(parents, children), np.maximum(parents, children)
         idx = np.searchsorted(self.keys, lo.astype(np.int64) * self.size + hi)
         by_prio = np.bincount(self.prio[idx], minlength=1) if len(idx) else np.zeros(1, dtype=np.int64)
@@ -687,10 +685,6 @@ def _depth_first(root: str, links: list[Link]) -> list[Link]:
 
 
 def _spanning_tree(size: int, edges: pa.Table) -> _Tree:
-    # SciPy is imported here, not with the module: it took 0.25 s of every command's start.
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import minimum_spanning_tree
-
     a = edges.column("a").to_numpy().astype(np.int64)
     b = edges.column("b").to_numpy().astype(np.int64)
     prio = edges.column("prio").to_numpy().astype(np.int64)
@@ -698,9 +692,64 @@ def _spanning_tree(size: int, edges: pa.Table) -> _Tree:
     value = edges.column("value").to_pylist()
     if size == 0 or len(a) == 0:
         return _Tree(max(size, 1), None, np.zeros(0, np.int64), prio, identifier, value)
-    # Weights are the priorities (1 = highest); SciPy drops zero weights, so none is 0.
-    graph = minimum_spanning_tree(coo_matrix((prio.astype(np.float64), (a, b)), shape=(size, size)).tocsr())
-    return _Tree(size, graph, a * size + b, prio, identifier, value)
+    return _Tree(size, _Forest.minimum(size, a, b, prio), a * size + b, prio, identifier, value)
+
+
+@dataclass
+class _Forest:
+    """A minimum spanning forest of the explained contacts' records, as SciPy's
+    ``minimum_spanning_tree`` and ``breadth_first_order`` made and walked it
+    (the same tree and the same order, so explanations read as before; SciPy
+    itself took 0.25 s to import on every run that wrote report.html)."""
+
+    #: each node's tree neighbours: those it is the first node of an edge with, then the others, each ascending
+    neighbours: list[list[int]]
+
+    @classmethod
+    def minimum(cls, size: int, a: np.ndarray, b: np.ndarray, prio: np.ndarray) -> _Forest:
+        """Kruskal's algorithm over the edges ``a``-``b`` (sorted by ``a``, then ``b``), the
+        lowest priority number first and ties in edge order (SciPy's stable sort).
+
+        One step per edge of the records shown, not of the run's data: a few contacts.
+        """
+        parent = list(range(size))
+
+        def root(node: int) -> int:
+            top = node
+            while parent[top] != top:
+                top = parent[top]
+            while parent[node] != top:
+                parent[node], node = top, parent[node]
+            return top
+
+        first, second = a.tolist(), b.tolist()
+        kept = []
+        for k in np.argsort(prio, kind="stable").tolist():
+            one, other = root(first[k]), root(second[k])
+            if one != other:
+                parent[one] = other
+                kept.append(k)
+        kept.sort()
+        forward: list[list[int]] = [[] for _ in range(size)]
+        backward: list[list[int]] = [[] for _ in range(size)]
+        for k in kept:
+            forward[first[k]].append(second[k])
+        for k in sorted(kept, key=lambda k: (second[k], first[k])):
+            backward[second[k]].append(first[k])
+        return cls([f + r for f, r in zip(forward, backward, strict=True)])
+
+    def breadth_first(self, root: int) -> tuple[np.ndarray, np.ndarray]:
+        """The nodes of ``root``'s tree in breadth-first order, and each node's predecessor."""
+        order = [root]
+        pred = np.full(len(self.neighbours), -1, dtype=np.int64)
+        seen = {root}
+        for node in order:
+            for child in self.neighbours[node]:
+                if child not in seen:
+                    seen.add(child)
+                    pred[child] = node
+                    order.append(child)
+        return np.array(order, dtype=np.int64), pred
 
 
 def _records(db: Database, nodes: list[int]) -> dict[int, Record]:

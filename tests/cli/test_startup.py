@@ -8,8 +8,9 @@ from pathlib import Path
 
 
 def test_the_command_starts_without_scipy() -> None:
-    # SciPy (connected components, explanation trees) took 0.25 s of every command's
-    # start, `idmerge --help` included: it is imported by the steps that use it.
+    # SciPy took 0.25 s of every command's start, `idmerge --help` included; idmerge
+    # no longer uses it (test_a_run_does_not_import_scipy), and it is not installed
+    # with it, but a module that imports it at the top would fail here where it is.
     loaded = subprocess.run(
         [sys.executable, "-c", "import sys, cli.main; print(sorted(m for m in sys.modules if m.startswith('scipy')))"],
         capture_output=True,
@@ -20,18 +21,19 @@ def test_the_command_starts_without_scipy() -> None:
     assert loaded.stdout.strip() == "[]"
 
 
-def test_resolving_does_not_import_scipy() -> None:
-    # Linking labels components with NumPy (graph.component_labels): resolving the
-    # sample exports, which links by every rule, loads no SciPy, so neither does
-    # `idmerge check`; only the explanation trees (explain, report.html) use it.
+def test_a_run_does_not_import_scipy(tmp_path: Path) -> None:
+    # Components of linking (graph.component_labels) and the explanation trees of
+    # report.html (explain._Forest) are made without SciPy: a run of the sample
+    # exports, which links by every rule and writes report.html, loads none of it.
     root = Path(__file__).resolve().parents[2]
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from matchers.pipeline import resolve, RunOptions\n"
+        "from matchers import run, RunOptions\n"
         f"paths = sorted(Path({str(root / 'sample_data')!r}).glob('*.csv'))\n"
-        "resolution = resolve(paths, RunOptions())\n"
-        "print(resolution.summary.contacts, sorted(m for m in sys.modules if m.startswith('scipy')))\n"
+        f"result = run(paths, RunOptions(out=Path({str(tmp_path / 'out')!r})))\n"
+        "print(result.summary.contacts, [p.name for p in result.outputs if p.suffix == '.html'],"
+        " sorted(m for m in sys.modules if m.startswith('scipy')))\n"
     )
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=root)
-    assert loaded.stdout.strip() == "45 []"
+    assert loaded.stdout.strip() == "45 ['report.html'] []"
