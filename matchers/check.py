@@ -740,7 +740,8 @@ def check(
     config = load_config(run_options.config, region=run_options.region)
     settings = apply_options(config.check or CheckSettings(), options, config.names)
     baseline = load_baseline(options.baseline) if options.baseline else None
-    resolution = resolve(paths, run_options, progress)
+    # The checks read the contacts, findings and figures, never the merged rows.
+    resolution = resolve(paths, run_options, progress, merged_rows=False)
     try:
         measurements = measure(resolution, show_values=options.show_values)
     finally:

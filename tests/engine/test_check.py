@@ -501,3 +501,22 @@ def test_check_writes_nothing_next_to_its_inputs(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "clean.csv", CLEAN, HEADER)
     assert _check([path]).passed
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_check_resolves_without_merged_rows_and_measures_the_same(tmp_path: Path) -> None:
+    # idmerge check resolves with merged_rows=False: the figures and examples it
+    # prints come from the contacts, findings and figures, never the merged rows.
+    paths = sorted(SAMPLES.glob("*.csv"))
+    measured = {}
+    for merged_rows in (True, False):
+        resolution = resolve(paths, RunOptions(), merged_rows=merged_rows)
+        try:
+            tables = {name for (name,) in resolution.db.rows("SELECT table_name FROM duckdb_tables()")}
+            views = {name for (name,) in resolution.db.rows("SELECT view_name FROM duckdb_views() WHERE NOT internal")}
+            made = {"cbase", "cid_vals"} & tables | {"contacts"} & views
+            assert made == ({"cbase", "cid_vals", "contacts"} if merged_rows else set())
+            measured[merged_rows] = measure(resolution)
+        finally:
+            resolution.db.close()
+    assert measured[False] == measured[True]
+    assert measured[False].figures["duplicates"].value == 20
