@@ -45,6 +45,16 @@ STAGE_WEIGHTS = {
     "report": 0.01,
     "write": 0.26,
 }
+#: The same for ``idmerge check``: resolving without the merged rows and writing nothing
+#: (measured by traces of ``check`` at 1M and 4.5M records, the mean of the two, rounded).
+CHECK_STAGE_WEIGHTS = {
+    "load": 0.06,
+    "normalise": 0.15,
+    "screen": 0.24,
+    "link": 0.35,
+    "contacts": 0.18,
+    "report": 0.02,
+}
 
 
 @dataclass(frozen=True)
@@ -80,10 +90,12 @@ class Stage:
 Progress = Callable[[Stage], None]
 
 
-def _stage(name: str, records: int, started: float) -> Stage:
-    number = STAGES.index(name) + 1
-    done = sum(STAGE_WEIGHTS[s] for s in STAGES[: number - 1])
-    return Stage(name, number, len(STAGES), records, done, time.perf_counter() - started)
+def _stage(name: str, records: int, started: float, weights: dict[str, float] = STAGE_WEIGHTS) -> Stage:
+    """The stage ``name`` of a job whose stages and shares are ``weights``."""
+    stages = list(weights)
+    number = stages.index(name) + 1
+    done = sum(weights[s] for s in stages[: number - 1])
+    return Stage(name, number, len(stages), records, done, time.perf_counter() - started)
 
 
 @dataclass(frozen=True)
@@ -158,6 +170,7 @@ def resolve(
     timings: dict[str, float] = {}
     clock = started = time.perf_counter()
     records = 0
+    weights = STAGE_WEIGHTS if merged_rows else CHECK_STAGE_WEIGHTS
 
     def stage(name: str) -> None:
         nonlocal clock
@@ -167,7 +180,7 @@ def resolve(
             timings[previous] = round(now - clock, 3)
         clock = now
         db.mark(f"stage {name}")
-        progress(_stage(name, records, started))
+        progress(_stage(name, records, started, weights))
 
     with tempfile.TemporaryDirectory(prefix="idmerge-", dir=options.temp_dir) as workdir:
         stage("load")

@@ -16,7 +16,8 @@ import duckdb
 import pytest
 
 from matchers import RunOptions, run
-from matchers.pipeline import STAGE_WEIGHTS, STAGES, Stage
+from matchers.check import CheckOptions, check
+from matchers.pipeline import CHECK_STAGE_WEIGHTS, STAGE_WEIGHTS, STAGES, Stage
 
 SAMPLE = Path(__file__).parent.parent.parent / "sample_data"
 IDMERGE = Path(sys.executable).parent / "idmerge"
@@ -37,6 +38,17 @@ def test_the_engine_reports_every_stage_with_its_share_and_speed(tmp_path: Path)
     assert dones == sorted(dones) and dones[0] == 0 and dones[-1] == pytest.approx(1 - STAGE_WEIGHTS["write"])
     assert all(s.eta is not None and s.eta >= 0 for s in seen[1:])
     assert all(s.records_per_second and s.records_per_second > 0 for s in seen[1:])
+
+
+def test_a_check_reports_its_own_six_stages_and_shares() -> None:
+    # idmerge check writes nothing and makes no merged rows: its progress counts six
+    # stages, not seven, and the time left comes from check's own shares.
+    seen: list[Stage] = []
+    check([SAMPLE / "esputnik_export.csv", SAMPLE / "mailchimp_export.csv"], RunOptions(), CheckOptions(), seen.append)
+    assert [s.name for s in seen] == list(STAGES[:-1]) == list(CHECK_STAGE_WEIGHTS)
+    assert [(s.number, s.total) for s in seen] == [(n, 6) for n in range(1, 7)]
+    assert sum(CHECK_STAGE_WEIGHTS.values()) == pytest.approx(1)
+    assert [s.done for s in seen] == pytest.approx([0, 0.06, 0.21, 0.45, 0.80, 0.98])
 
 
 @pytest.mark.skipif(shutil.which("script") is None or not IDMERGE.exists(), reason="needs util-linux script")
