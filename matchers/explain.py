@@ -648,7 +648,7 @@ class _Tree:
             return np.array([root]), [], {}
         order, pred = self.graph.breadth_first(root)
         children = order[1:]
-        parents = pred[children] if len(children) else children
+        parents = pred[children]
         lo, hi = np.minimum(parents, children), np.maximum(parents, children)
         idx = np.searchsorted(self.keys, lo.astype(np.int64) * self.size + hi)
         by_prio = np.bincount(self.prio[idx], minlength=1) if len(idx) else np.zeros(1, dtype=np.int64)

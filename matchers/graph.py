@@ -199,10 +199,10 @@ def component_labels(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
     smallest root it meets there (``np.minimum.at``), then moves every node
     to its parent's parent until each points at its root. A root only ever
     goes under a smaller node, so the smallest node of a component stays its
-    root. The graphs of linking take two or three rounds. It replaces SciPy's ``connected_components``, which gave
-    the same components in the same time (0.29 s against 0.30 s over a 4.5M
-    records run's nine graphs, the largest of 1.3M edges) but took 0.25 s to
-    import on every run.
+    root. The graphs of linking take two or three rounds. It replaces SciPy's
+    ``connected_components``, which gave the same components in the same time
+    (0.29 s against 0.30 s over a 4.5M records run's nine graphs, the largest
+    of 1.3M edges) but took 0.25 s to import on every run.
     """
     parent = np.arange(size, dtype=np.int64)
     while True:
