@@ -8,9 +8,9 @@ from pathlib import Path
 
 
 def test_the_command_starts_without_scipy() -> None:
-    # SciPy took 0.25 s of every command's start, `idmerge --help` included; idmerge
-    # no longer uses it (test_a_run_does_not_import_scipy), and it is not installed
-    # with it, but a module that imports it at the top would fail here where it is.
+    # SciPy took 0.25 s of every command's start, `idmerge --help` included. idmerge no
+    # longer uses it (test_a_run_does_not_import_scipy) and does not install it; the
+    # tests do, so a module importing it at the top would still load it here.
     loaded = subprocess.run(
         [sys.executable, "-c", "import sys, cli.main; print(sorted(m for m in sys.modules if m.startswith('scipy')))"],
         capture_output=True,
