@@ -51,6 +51,10 @@ def ranges(column: str, cuts: Sequence[str]) -> list[str]:
     )
 
 
+#: The error of a statement DuckDB could not run, for the stages that tell it apart
+#: (a file DuckDB cannot read, a pipe closed under it): they need not know DuckDB.
+StatementError = duckdb.Error
+
 #: How the operating system's "disk full" (ENOSPC) reads in DuckDB's error messages.
 NO_SPACE = "No space left on device"
 

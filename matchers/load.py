@@ -20,13 +20,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from matchers import columns as column_names
 from matchers.config import Config
-from matchers.db import Database, lit, q
+from matchers.db import Database, StatementError, lit, q
 from matchers.errors import InputError
 from matchers.identifiers import UPDATED_AT
 from matchers.preset import FIELDS, ConsentColumn, ConsentFile, Preset, detect, get_preset
@@ -312,7 +311,7 @@ def _load_parquet(
 ) -> Source:
     try:
         described = db.rows("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
-    except duckdb.Error:
+    except StatementError:
         raise InputError(f"{path}: not a readable Parquet file; export it again") from None
     headers = [row[0] for row in described]
     source = Source(path, name, index, "parquet", table, headers, {})
@@ -430,7 +429,7 @@ def _load_csv(
                           max_line_size = 16777216)""",
             [str(read_path), delimiter, native],
         )
-    except duckdb.Error as exc:
+    except StatementError as exc:
         raise InputError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from None
     _locate_rejects(db, rejects, read_path)
     bad = db.rows(f"SELECT physical, error_type, text FROM {q(rejects + '_lines')} ORDER BY line")

@@ -16,11 +16,10 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from matchers.db import Database, lit, q, ranges
+from matchers.db import Database, StatementError, lit, q, ranges
 from matchers.errors import OutputError
 from matchers.explain import LINKS, sorted_links
 from matchers.load import Source
@@ -255,7 +254,7 @@ def _stream_part(db: Database, query: str, pipe: Path, target: BinaryIO, *, head
             f"COPY ({query}) TO {lit(str(pipe))} "
             f"(FORMAT csv, HEADER {str(header).lower()}, DELIMITER ',', USE_TMP_FILE false)"
         )
-    except duckdb.Error:
+    except StatementError:
         # The pipe closed under DuckDB because the file could not be written: that error is the one to tell.
         if not failed:
             raise
