@@ -12,6 +12,7 @@ import os
 import queue
 import re
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -82,8 +83,12 @@ class Database:
         self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             self.con.execute(f"SET memory_limit = {lit(memory_limit)}")
-        if temp_dir:
-            self.con.execute(f"SET temp_directory = {lit(temp_dir)}")
+        # Left to itself, DuckDB (2.0) spills an in-memory database into ".tmp" under the
+        # current folder: a checkout, perhaps read-only, where nobody looks for gigabytes
+        # of spill. It goes to the system's temporary folder unless --temp-dir says
+        # otherwise; DuckDB names its files after the process, so runs side by side
+        # share the folder safely, and removes them when the database closes.
+        self.con.execute(f"SET temp_directory = {lit(temp_dir or tempfile.gettempdir())}")
         self.trace = os.environ.get(TRACE_ENV)
         # One thread runs every statement (see _stoppable): a new one for each statement
         # made a 1M run about 1 s slower, with more system time. It holds the queue, not
