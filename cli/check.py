@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.console import out, progress_printer, user_errors
+from cli.memory import MemoryLimit, TempDir, with_memory
 from matchers import RunOptions
 from matchers.check import METRIC_BY_NAME, CheckOptions, CheckReport, FailOn, describe_threshold, format_measured
 from matchers.check import check as check_engine
@@ -47,6 +48,8 @@ def check(
     preset: Annotated[
         str | None, typer.Option(help="Read every input as this export layout (default: detected per file).")
     ] = None,
+    memory_limit: MemoryLimit = None,
+    temp_dir: TempDir = None,
     max_duplicate_rate: Annotated[str | None, _threshold("duplicate_rate")] = None,
     max_duplicates: Annotated[str | None, _threshold("duplicates")] = None,
     max_invalid_email_rate: Annotated[str | None, _threshold("invalid_email_rate")] = None,
@@ -121,6 +124,7 @@ def check(
     run_options = RunOptions(config=config, region=region, encoding=encoding, delimiter=delimiter, preset=preset)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY") if github else None
     with user_errors():
+        run_options = with_memory(run_options, memory_limit, temp_dir)
         for path, option in ((json_path, "--json"), (junit, "--junit")):
             if path is not None:
                 check_writable(path, option)

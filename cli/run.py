@@ -11,9 +11,9 @@ import typer
 from rich.table import Table
 
 from cli.console import out, progress_printer, user_errors
+from cli.memory import MemoryLimit, TempDir, with_memory
 from matchers import RunOptions
 from matchers import run as run_engine
-from matchers.errors import ConfigError
 from matchers.report import Summary
 from matchers.target import parse_size
 
@@ -59,16 +59,8 @@ def run(
         str | None,
         typer.Option(help="Split --to files below this size (e.g. 50MB; default: the target's import limit)."),
     ] = None,
-    memory_limit: Annotated[
-        str | None,
-        typer.Option(
-            help="Most memory DuckDB may use, e.g. 1GB; beyond it, work spills to the temp dir. "
-            "The process as a whole takes 0.1-0.65 GB more (more with more records)."
-        ),
-    ] = None,
-    temp_dir: Annotated[
-        Path | None, typer.Option(help="Folder for spilled data and working files (default: the system's).")
-    ] = None,
+    memory_limit: MemoryLimit = None,
+    temp_dir: TempDir = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="Do not write report.html.")] = False,
     show_values: Annotated[
         bool, typer.Option("--show-values", help="Show identifier values unmasked in report.html.")
@@ -95,12 +87,7 @@ def run(
     with user_errors():
         if split_size is not None:
             options = replace(options, split_bytes=parse_size(split_size, "--split-size"))
-        if memory_limit is not None:
-            options = replace(options, memory_limit=f"{max(1, parse_size(memory_limit, '--memory-limit') // 10**6)}MB")
-        if temp_dir is not None:
-            if not temp_dir.is_dir():
-                raise ConfigError(f"--temp-dir {temp_dir}: no such folder; create it or choose another")
-            options = replace(options, temp_dir=temp_dir)
+        options = with_memory(options, memory_limit, temp_dir)
         try:
             result = run_engine(files, options, update)
         finally:

@@ -503,6 +503,8 @@ OPTIONS_DOCUMENTED = [m.option for m in METRICS] + [
     "--junit",
     "--github",
     "--show-values",
+    "--memory-limit",
+    "--temp-dir",
 ]
 
 
@@ -529,3 +531,27 @@ def test_preset_option_is_checked(check: Check, idmerge: Idmerge) -> None:
         "Error: --preset 'sendgrid' is not a known preset; known: bitrix24,"
     )
     assert check(src, "--preset", "mailchimp").exit_code == 0
+
+
+def test_memory_limit_and_temp_dir_work_as_for_run(check: Check) -> None:
+    """A gate on a large file in a small CI container needs the same cap as a run."""
+    unlimited = check.json(*SAMPLES, code=1)
+    spill = check.tmp / "spill"
+    spill.mkdir()
+    limited = check.json(*SAMPLES, "--memory-limit", "200MB", "--temp-dir", spill, code=1)
+    for report in (unlimited, limited):
+        del report["started_at"]
+        report.pop("seconds", None)
+    assert limited == unlimited
+    assert list(spill.iterdir()) == []  # the run's working folder and DuckDB's files are gone
+    src = check.file("clean.csv", CLEAN)
+    assert check.usage_error(src, "--memory-limit", "lots") == (
+        "Error: --memory-limit 'lots' is not a size; write it like 50MB, 300MB or 1GB"
+    )
+    missing = check.tmp / "no-such-folder"
+    assert check.usage_error(src, "--temp-dir", missing) == (
+        f"Error: --temp-dir {missing}: no such folder; create it or choose another"
+    )
+    out_of_memory = check(src, "--memory-limit", "1MB", "--temp-dir", spill)
+    assert out_of_memory.exit_code == 3
+    assert plain(out_of_memory.stderr).startswith("Error: out of memory; give --memory-limit a size")
