@@ -55,3 +55,6 @@ def test_a_folder_without_outputs_is_refused_with_status_2(tmp_path: Path) -> No
     empty = _bound(str(tmp_path))
     assert empty.returncode == 2
     assert "holds none of contacts, links, findings, membership" in empty.stderr
+    no_repeat = _bound(str(tmp_path), "--repeat", "0")
+    assert no_repeat.returncode == 2
+    assert no_repeat.stderr.strip() == "bound.py: --repeat must be at least 1"
