@@ -25,19 +25,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from reference import _connect, _q, _reader  # noqa: E402  (the floor's own connection and readers)
 
 OUTPUTS = ("contacts", "links", "findings", "membership")
 
 
-def _q(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 def measure(out: Path, repeat: int = 3) -> dict:
     """Seconds to write each output found in ``out`` from a finished table (median of ``repeat``)."""
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    con = _connect()
     figures: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="idmerge-bound-") as scratch:
         for name in OUTPUTS:
@@ -46,12 +43,7 @@ def measure(out: Path, repeat: int = 3) -> dict:
                 continue
             path = found[0]
             parquet = path.suffix == ".parquet"
-            reader = (
-                f"read_parquet('{_q(path)}')"
-                if parquet
-                else f"read_csv('{_q(path)}', header = true, all_varchar = true, quote = '\"', escape = '\"')"
-            )
-            con.execute(f"CREATE OR REPLACE TABLE t AS SELECT * FROM {reader}")
+            con.execute(f"CREATE OR REPLACE TABLE t AS SELECT * FROM {_reader(path)}")
             rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
             target = Path(scratch) / path.name
             # As idmerge writes them: Parquet with zstd, CSV with a header.
