@@ -27,7 +27,6 @@ import pyarrow as pa
 
 from matchers.config import Config
 from matchers.db import Database, q
-from matchers.screen import value_ranges
 
 
 def prepare(db: Database, config: Config) -> None:
@@ -46,21 +45,9 @@ def prepare(db: Database, config: Config) -> None:
     # vals holds one row per record, identifier and normalised value (normalise's
     # contract, tested against its definition), so these rows need no DISTINCT.
     db.run("CREATE OR REPLACE TABLE uv AS SELECT rec, iid, vid FROM vals WHERE status = 'ok'")
-    # One grouping of every value serves linking (the values several records
-    # carry usable) and the report (distinct and usable values per identifier).
-    # It is done a range of values at a time, so that its hash table is held a
-    # part at a time; only the counts and the shared values are kept.
-    for part, within in enumerate(value_ranges(db)):
-        db.run(
-            f"""CREATE OR REPLACE TEMP TABLE holders AS
-            SELECT vid, any_value(iid) AS iid, count(*) FILTER (WHERE status = 'ok') AS n
-            FROM vals WHERE {within} GROUP BY vid"""
-        )
-        for table, rows in (
-            ("value_parts", "SELECT iid, count(*) AS n, count(*) FILTER (WHERE n > 0) AS ok FROM holders GROUP BY iid"),
-            ("shared_vids", "SELECT vid FROM holders WHERE n > 1"),
-        ):
-            db.run(f"CREATE OR REPLACE TEMP TABLE {table} AS {rows}" if part == 0 else f"INSERT INTO {table} {rows}")
+    # Screening counted the values as it numbered them (value_parts, shared_vids: see
+    # matchers.screen.count_values): the values several records carry usable, and
+    # the distinct and usable values per identifier for the report.
     db.run(
         """CREATE OR REPLACE TABLE value_counts AS
         SELECT iid, sum(n)::BIGINT AS n, sum(ok)::BIGINT AS ok FROM value_parts GROUP BY iid"""
@@ -71,7 +58,7 @@ def prepare(db: Database, config: Config) -> None:
         FROM uv u JOIN shared_vids h USING (vid) JOIN recs r USING (rec)
         ORDER BY u.iid, u.vid"""
     )
-    for table in ("holders", "value_parts", "shared_vids"):
+    for table in ("value_parts", "shared_vids"):
         db.run(f"DROP TABLE {table}")
     db.run("CREATE OR REPLACE TABLE lone_vals AS SELECT rec, iid, vid FROM uv ANTI JOIN sv USING (vid)")
     db.run("CREATE OR REPLACE TABLE grp AS SELECT rec, rec AS gid FROM recs")

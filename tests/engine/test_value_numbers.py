@@ -20,9 +20,9 @@ ROWS = [
 ]
 
 
-def _screened(tmp_path: Path) -> Database:
-    path = write_csv(tmp_path / "a.csv", ROWS)
-    config = load_config(None, region="UA")
+def _screened(tmp_path: Path, rows: list[dict[str, str]] = ROWS, config_path: Path | None = None) -> Database:
+    path = write_csv(tmp_path / "a.csv", rows)
+    config = load_config(config_path, region="UA")
     db = Database()
     with tempfile.TemporaryDirectory() as work:
         sources = load_sources(db, [path], config, LoadOptions(), Path(work))
@@ -79,3 +79,49 @@ def test_values_duckdb_hashes_alike_are_two_values_and_two_contacts(tmp_path: Pa
     assert db.one(f"SELECT {number} = {number}", [a, b])
     result = resolve_rows(tmp_path, [{"email": a}, {"email": b}, {"email": a.upper()}])
     assert result.groups() == [{1, 3}, {2}]
+
+
+def _counted_as_defined(db: Database) -> bool:
+    """Whether screening's counts for linking (value_parts, shared_vids) are what vals holds now."""
+    made = db.rows(
+        """SELECT iid, sum(n)::BIGINT, sum(ok)::BIGINT FROM value_parts GROUP BY iid
+        HAVING sum(n) <> 0 OR sum(ok) <> 0 ORDER BY iid"""
+    )
+    defined = db.rows(
+        """SELECT iid, count(*), count(*) FILTER (WHERE ok > 0) FROM (
+            SELECT vid, any_value(iid) AS iid, count(*) FILTER (WHERE status = 'ok') AS ok FROM vals GROUP BY vid
+        ) GROUP BY iid ORDER BY iid"""
+    )
+    shared = db.rows("SELECT vid FROM shared_vids ORDER BY vid")
+    usable = db.rows("SELECT vid FROM vals WHERE status = 'ok' GROUP BY vid HAVING count(*) > 1 ORDER BY vid")
+    return made == defined and shared == usable and len(made) > 0
+
+
+def test_values_are_counted_for_linking_as_they_are_numbered(tmp_path: Path) -> None:
+    db = _screened(tmp_path)
+    assert _counted_as_defined(db)
+    # ann@x.com (two rows) and c1 (two rows) are shared; n/a and null are blocked.
+    assert db.one("SELECT count(*) FROM shared_vids") == 3
+    db.run("UPDATE vals SET vid = 7 WHERE norm IN ('ann@x.com', 'bob@x.com')")
+    number_values(db)
+    assert _counted_as_defined(db)
+    number_values(db, exact=True)
+    assert _counted_as_defined(db)
+
+
+def test_over_shared_values_are_counted_as_not_usable(tmp_path: Path) -> None:
+    config = tmp_path / "idmerge.toml"
+    config.write_text("over_shared = 1\n")
+    rows = [
+        {"external_id": "K1", "phone": "+380671234567", "cookie": "c1"},
+        {"external_id": "K2", "phone": "+380671234567", "cookie": "c1"},
+        {"external_id": "K3", "email": "a@x.com"},
+        {"email": "a@x.com"},
+    ]
+    db = _screened(tmp_path, rows, config)
+    assert db.rows("SELECT DISTINCT ident::VARCHAR FROM vals WHERE status = 'over_shared' ORDER BY 1") == [
+        ("cookie",),
+        ("phone",),
+    ]
+    assert _counted_as_defined(db)
+    assert db.rows("SELECT DISTINCT v.norm FROM shared_vids JOIN vals v USING (vid)") == [("a@x.com",)]
