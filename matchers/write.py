@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -179,41 +180,95 @@ def write_parquet_parts(db: Database, queries: list[str], path: Path, *, stream:
     hands the rows over and wherever the queries' rows end, so the same rows
     give the same file. ``links`` is streamed: a range of a million records
     is 3.3M rows.
+
+    Arrow encodes and compresses on one thread; the tables are handed to it
+    on a thread of its own (:func:`_write_behind`), so that DuckDB makes the
+    next while it writes one.
     """
     if not stream:
-        first = db.arrow(queries[0])
-        with pq.ParquetWriter(path, first.schema, compression="zstd") as out:
-            out.write_table(first)
-            del first
-            for query in queries[1:]:
-                out.write_table(db.arrow(query))
+        _write_behind(path, ((db.arrow(query), None) for query in queries))
         return
-    target: pq.ParquetWriter | None = None
-    held: list[pa.RecordBatch] = []
-    count = 0
-    try:
+
+    def groups() -> Iterator[tuple[pa.Table, int | None]]:
+        held: list[pa.RecordBatch] = []
+        count = 0
+        schema: pa.Schema | None = None
         for query in queries:
             for batch in db.batches(query, PARQUET_GROUP_ROWS):
-                if target is None:
-                    target = pq.ParquetWriter(path, batch.schema, compression="zstd")
+                schema = batch.schema
                 if not batch.num_rows:
                     continue
                 held.append(batch)
                 count += batch.num_rows
                 if count >= PARQUET_GROUP_ROWS:
                     rows = pa.Table.from_batches(held)
-                    target.write_table(rows.slice(0, PARQUET_GROUP_ROWS), row_group_size=PARQUET_GROUP_ROWS)
+                    yield rows.slice(0, PARQUET_GROUP_ROWS), PARQUET_GROUP_ROWS
                     rest = rows.slice(PARQUET_GROUP_ROWS)
                     held, count = rest.to_batches(), rest.num_rows
-        if target is None:
-            # DuckDB gave no batch: the file has the columns alone.
-            schema = db.arrow(f"SELECT * FROM ({queries[0]}) LIMIT 0").schema
-            target = pq.ParquetWriter(path, schema, compression="zstd")
         if count:
-            target.write_table(pa.Table.from_batches(held), row_group_size=PARQUET_GROUP_ROWS)
+            yield pa.Table.from_batches(held), PARQUET_GROUP_ROWS
+        elif schema is not None:
+            # No rows: the file has the columns alone.
+            yield schema.empty_table(), NO_ROWS
+        else:
+            # DuckDB gave no batch at all: the columns are asked for.
+            yield db.arrow(f"SELECT * FROM ({queries[0]}) LIMIT 0"), NO_ROWS
+
+    _write_behind(path, groups())
+
+
+#: The row group size that hands :func:`_write_behind` a table for its columns alone (nothing written).
+NO_ROWS = -1
+
+
+def _write_behind(path: Path, tables: Iterator[tuple[pa.Table, int | None]]) -> None:
+    """Write ``tables`` into the Parquet file ``path`` (zstd), in their order, on a thread
+    of its own while the next table is made; each comes with its row group size (None:
+    Arrow's own; :data:`NO_ROWS`: not written, only its columns count). The file takes
+    the first's columns.
+
+    At most one table waits while another is written. If writing fails, the
+    making stops at the next table and the error is raised here; if making
+    them fails (a statement's error, Ctrl-C), the table being written is
+    finished and the error goes on.
+    """
+    waiting: queue.Queue[tuple[pa.Table, int | None] | None] = queue.Queue(maxsize=1)
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        target: pq.ParquetWriter | None = None
+        try:
+            while (item := waiting.get()) is not None:
+                if failure:
+                    continue  # taken, not written: the maker stops at its next table
+                table, group = item
+                try:
+                    if target is None:
+                        target = pq.ParquetWriter(path, table.schema, compression="zstd")
+                    if group is None:
+                        target.write_table(table)
+                    elif group != NO_ROWS:
+                        target.write_table(table, row_group_size=group)
+                except BaseException as exc:  # raised on the maker's thread, below
+                    failure.append(exc)
+        finally:
+            if target is not None:
+                try:
+                    target.close()
+                except BaseException as exc:
+                    failure.append(exc)
+
+    writer = threading.Thread(target=work, name="idmerge-parquet", daemon=True)
+    writer.start()
+    try:
+        made = iter(tables)
+        while not failure and (item := next(made, None)) is not None:
+            waiting.put(item)
     finally:
-        if target is not None:
-            target.close()
+        waiting.put(None)
+        writer.join()
+    if failure:
+        raise failure[0]
 
 
 def stream_parts(db: Database, queries: list[str], path: Path, pipe: Path) -> bool:

@@ -8,9 +8,11 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -92,6 +94,23 @@ def test_streamed_parquet_parts_keep_their_columns_and_rows_in_order(
     assert table.to_pylist() == [{"n": n, "text": f"row {n}"} for n in range(rows)]
     meta = pq.ParquetFile(tmp_path / "out" / "parts.parquet").metadata
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == ([10, 10, 5] if rows else [])
+
+
+def test_an_error_writing_parquet_stops_the_making_of_parts_and_is_raised(tmp_path: Path) -> None:
+    # Arrow writes on a thread of its own while the next part is made; its error must
+    # reach the caller, and the parts after it must not all be made for nothing.
+    made = []
+
+    def tables() -> Iterator[tuple[pa.Table, int | None]]:
+        yield pa.table({"n": [1, 2]}), None
+        yield pa.table({"n": ["not a number"]}), None
+        for k in range(100):
+            made.append(k)
+            yield pa.table({"n": [k]}), None
+
+    with pytest.raises(ValueError, match="schema"):
+        write._write_behind(tmp_path / "x.parquet", tables())
+    assert len(made) < 5
 
 
 def test_identifier_and_quality_figures_agree_with_links(tmp_path: Path) -> None:
