@@ -59,8 +59,8 @@ def _idmerge(idmerge: list[str], data: Path, out: Path, extra: list[str]) -> sub
     )
 
 
-def _truth(dataset: Path, path: Path) -> int:
-    """Write the dataset's truth in score.py's layout (``source,row,person_id``); returns its records."""
+def _truth(dataset: Path, path: Path) -> tuple[int, int]:
+    """Write the dataset's truth in score.py's layout (``source,row,person_id``); returns its records and entities."""
     con = duckdb.connect()
     src = str(dataset / "truth.csv").replace("'", "''")
     dst = str(path).replace("'", "''")
@@ -68,7 +68,10 @@ def _truth(dataset: Path, path: Path) -> int:
         f"""COPY (SELECT '{DATA}' AS source, CAST("row" AS BIGINT) AS "row", entity_id AS person_id
         FROM read_csv('{src}', header = true, all_varchar = true) ORDER BY "row") TO '{dst}' (HEADER)"""
     )
-    return int(con.execute(f"SELECT count(*) FROM read_csv('{dst}')").fetchall()[0][0])
+    records, entities = con.execute(
+        f"SELECT count(*), count(DISTINCT person_id) FROM read_csv('{dst}', all_varchar = true)"
+    ).fetchall()[0]
+    return int(records), int(entities)
 
 
 def _exact(data: Path, columns: list[str], out: Path) -> None:
@@ -104,6 +107,8 @@ def _exact(data: Path, columns: list[str], out: Path) -> None:
 
 def _shuffle(data: Path, to: Path, seed: int) -> list[int]:
     """Write ``data``'s rows in a seeded random order; returns each new row's original row number (1-based)."""
+    # Python's csv module gives every cell back as it was read (DuckDB's reader would
+    # make empty cells NULL and guess types); the datasets are 20,000 rows at most.
     with data.open(newline="", encoding="utf-8", errors="surrogateescape") as f:
         rows = list(csv.reader(f))
     header, body = rows[0], rows[1:]
@@ -151,10 +156,8 @@ def one(dataset: Path, idmerge: list[str], work: Path, seed: int) -> dict:
     extra = SETTINGS.get(name, [])
     work.mkdir(parents=True, exist_ok=True)
     truth = work / "truth.csv"
-    row: dict = {"dataset": name, "records": _truth(dataset, truth), "settings": extra}
-    row["entities"] = int(
-        duckdb.connect().execute(f"SELECT count(DISTINCT person_id) FROM read_csv('{truth}')").fetchall()[0][0]
-    )
+    records, entities = _truth(dataset, truth)
+    row: dict = {"dataset": name, "records": records, "entities": entities, "settings": extra}
     started = time.perf_counter()
     done = _idmerge(idmerge, dataset / DATA, work / "out", extra)
     row["seconds"] = round(time.perf_counter() - started, 2)
@@ -165,12 +168,11 @@ def one(dataset: Path, idmerge: list[str], work: Path, seed: int) -> dict:
         row["error"] = f"idmerge exited with {done.returncode}: {done.stderr.strip()[-500:]}"
         return row
     report = json.loads((work / "out" / "report.json").read_text())
-    columns = [c["header"] for c in report["inputs"][0]["columns"] if c["identifier"]]
     row["identifiers"] = {c["header"]: c["identifier"] for c in report["inputs"][0]["columns"] if c["identifier"]}
     row["contacts"] = report["summary"]["contacts"]
     row["idmerge"] = _figures(score(work / "out", truth, detail_path=False))
     (work / "exact").mkdir(exist_ok=True)
-    _exact(dataset / DATA, columns, work / "exact")
+    _exact(dataset / DATA, list(row["identifiers"]), work / "exact")
     row["exact"] = _figures(score(work / "exact", truth, detail_path=False))
     original = _shuffle(dataset / DATA, work / "shuffled" / DATA, seed)
     again = _idmerge(idmerge, work / "shuffled" / DATA, work / "shuffled" / "out", extra)

@@ -278,11 +278,7 @@ def number_values(db: Database, *, exact: bool = False) -> None:
     """
     if not exact:
         for n, within in enumerate(value_ranges(db)):
-            db.run(
-                f"""CREATE OR REPLACE TEMP TABLE holders AS
-                SELECT vid, any_value(iid) AS iid, count(*) AS n, count(*) FILTER (WHERE status = 'ok') AS ok
-                FROM vals WHERE {within} GROUP BY vid"""
-            )
+            _hold(db, within)
             clashes = f"""SELECT vid FROM vals SEMI JOIN (SELECT vid FROM holders WHERE n > 1) USING (vid)
                 WHERE {within} GROUP BY vid
                 HAVING min(ident) <> max(ident) OR min(coalesce(norm, '')) <> max(coalesce(norm, ''))"""
@@ -304,11 +300,7 @@ def number_values(db: Database, *, exact: bool = False) -> None:
                     f"""UPDATE vals SET vid = {base} + r.k FROM renumber r
                     WHERE vals.vid = r.vid AND vals.ident = r.ident AND vals.norm IS NOT DISTINCT FROM r.norm"""
                 )
-                db.run(
-                    f"""CREATE OR REPLACE TEMP TABLE holders AS
-                    SELECT vid, any_value(iid) AS iid, count(*) AS n, count(*) FILTER (WHERE status = 'ok') AS ok
-                    FROM vals WHERE vid >= {base} AND vid < {base + count} GROUP BY vid"""
-                )
+                _hold(db, f"vid >= {base} AND vid < {base + count}")
                 _count_holders(db, first=False, where="true")
                 db.run("DROP TABLE holders")
                 return
@@ -332,13 +324,18 @@ def count_values(db: Database) -> None:
     statement holds a hash table of every value.
     """
     for n, within in enumerate(value_ranges(db)):
-        db.run(
-            f"""CREATE OR REPLACE TEMP TABLE holders AS
-            SELECT vid, any_value(iid) AS iid, count(*) AS n, count(*) FILTER (WHERE status = 'ok') AS ok
-            FROM vals WHERE {within} GROUP BY vid"""
-        )
+        _hold(db, within)
         _count_holders(db, first=n == 0, where="true")
     db.run("DROP TABLE holders")
+
+
+def _hold(db: Database, within: str) -> None:
+    """``holders(vid, iid, n, ok)``: the values of the rows ``within`` meets, with their rows and usable rows."""
+    db.run(
+        f"""CREATE OR REPLACE TEMP TABLE holders AS
+        SELECT vid, any_value(iid) AS iid, count(*) AS n, count(*) FILTER (WHERE status = 'ok') AS ok
+        FROM vals WHERE {within} GROUP BY vid"""
+    )
 
 
 def _count_holders(db: Database, *, first: bool, where: str) -> None:
