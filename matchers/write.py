@@ -261,12 +261,15 @@ def _write_behind(path: Path, tables: Iterator[tuple[pa.Table, int | None]]) -> 
     writer = threading.Thread(target=work, name="idmerge-parquet", daemon=True)
     writer.start()
     try:
-        made = iter(tables)
-        while not failure and (item := next(made, None)) is not None:
+        while not failure and (item := next(tables, None)) is not None:
             waiting.put(item)
     finally:
         waiting.put(None)
         writer.join()
+        # A maker stopped early still holds its query's rows: let them go now.
+        close = getattr(tables, "close", None)
+        if close is not None:
+            close()
     if failure:
         raise failure[0]
 

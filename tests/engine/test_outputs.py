@@ -113,6 +113,18 @@ def test_an_error_writing_parquet_stops_the_making_of_parts_and_is_raised(tmp_pa
     assert len(made) < 5
 
 
+def test_an_error_writing_streamed_parquet_is_raised_and_leaves_the_connection_usable(tmp_path: Path) -> None:
+    # The rows were being read a batch at a time when Arrow failed: the error reaches
+    # the caller, and the connection runs the next statement.
+    db = Database()
+    target = tmp_path / "taken.parquet"
+    target.mkdir()  # Arrow cannot open a folder as its file
+    queries = [f"SELECT range AS n FROM range({a}, {a + 50})" for a in (0, 50)]
+    with pytest.raises(OSError):
+        write.write_parquet_parts(db, queries, target, stream=True)
+    assert db.one("SELECT 42") == 42
+
+
 def test_identifier_and_quality_figures_agree_with_links(tmp_path: Path) -> None:
     result = resolve_files(tmp_path, SAMPLES)
     report = json.loads((result.out / "report.json").read_text(encoding="utf-8"))
