@@ -365,8 +365,16 @@ def _transcode(path: Path, encoding: str, target: Path) -> None:
         ) from None
 
 
+#: A CSV file's first record: up to the first line break outside quotes (a quoted
+#: header may hold a line break; a quote left open takes the rest of the text).
+_FIRST_RECORD = re.compile(r'(?:[^"\r\n]|"[^"]*"?)*')
+
+
 def _header_line(text: str) -> str:
-    return text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    """The header record of a CSV file's first bytes, decoded: its first line, or more
+    where a quoted header holds a line break."""
+    match = _FIRST_RECORD.match(text.lstrip("\ufeff"))
+    return match.group() if match and text.strip() else ""
 
 
 def _detect_delimiter(header: str, forced: str | None) -> str:

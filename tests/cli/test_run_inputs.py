@@ -61,6 +61,19 @@ def test_quoted_comma_in_header_does_not_fool_semicolon_detection(idmerge: Idmer
     assert {c["email"]: c["Name, Surname"] for c in outcome.rows("contacts.csv")} == {"ann@ukr.net": "Koval, Ann"}
 
 
+def test_a_header_with_a_quoted_line_break_keeps_every_column(idmerge: Idmerge) -> None:
+    # Spreadsheets write a header cell with a line break in it ("Notes" over "(internal)")
+    # as one quoted field over two lines; the columns after it are still columns.
+    src = idmerge.file(
+        "export.csv", '"Notes\r\n(internal)";Email\r\nhello;ann@ukr.net\r\n"bye; for now";ANN@ukr.net\r\n'
+    )
+    outcome = idmerge.run(src).ok()
+    assert outcome.groups() == [{("export.csv", 1), ("export.csv", 2)}]
+    assert [(c["email"], c["Notes\r\n(internal)"]) for c in outcome.rows("contacts.csv")] == [
+        ("ANN@ukr.net", "bye; for now")  # as the newer record wrote it
+    ]
+
+
 def test_crlf_line_endings_do_not_leak_into_values(idmerge: Idmerge) -> None:
     src = idmerge.file("export.csv", "Email,Name\r\nann@ukr.net,Ann\r\nbob@i.ua,Bob\r\n")
     outcome = idmerge.run(src).ok()
