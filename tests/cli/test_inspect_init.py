@@ -205,3 +205,17 @@ def test_commands_have_help(idmerge: Idmerge) -> None:
     for name in ("inspect", "init"):
         result = command(idmerge, name, "--help").ok()
         assert "--preset" in result.stdout and "--region" in result.stdout
+
+
+def test_inspect_shows_line_breaks_in_cells_and_headers_on_one_line(idmerge: Idmerge, tmp_path: Path) -> None:
+    # A quoted cell or header may hold line breaks; the table shows them as \n, one row per column.
+    path = tmp_path / "multi.csv"
+    path.write_text('email,"Notes\nmore"\nann@x.com,"first\nsecond"\nbob@x.com,"tab\there"\n', encoding="utf-8")
+    result = command(idmerge, "inspect", path, "--show-values").ok()
+    shown = lines(result.stdout)
+    notes = next(line for line in shown if line.startswith("Notes"))
+    assert notes.split() == ["Notes\\nmore", "100%", "2", "first\\nsecond,", "tab\\there"]
+    assert not any(line.startswith(("more", "second", "here")) for line in shown)
+    document = json.loads(command(idmerge, "inspect", path, "--show-values", "--json").ok().stdout)
+    column = document["files"][0]["columns"][1]
+    assert (column["header"], column["samples"]) == ("Notes\nmore", ["first\nsecond", "tab\there"])
