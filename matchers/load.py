@@ -371,10 +371,32 @@ _FIRST_RECORD = re.compile(r'(?:[^"\r\n]|"[^"]*"?)*')
 
 
 def _header_line(text: str) -> str:
-    """The header record of a CSV file's first bytes, decoded: its first line, or more
-    where a quoted header holds a line break."""
+    """The header record of a CSV file's first bytes, decoded, for telling its delimiter:
+    its first line, or more where a quoted header holds a line break."""
     match = _FIRST_RECORD.match(text.lstrip("\ufeff"))
     return match.group() if match and text.strip() else ""
+
+
+def _header_fields(path: Path, sample: str, delimiter: str) -> list[str]:
+    """The header record's fields as the csv module reads them: a field that starts with
+    a quote may hold line breaks and delimiters; a quote inside a field is a character.
+
+    A quote that opens a header field and never closes would take the records for
+    the header (and show their values in messages): that is refused, naming the line.
+    """
+    text = sample.lstrip("\ufeff")
+    try:
+        return next(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True), [])
+    except csv.Error:
+        pass  # read as before, leniently (``"ab"c`` is ``abc``), unless a quote is never closed
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    fields = next(reader, [])
+    if reader.line_num > 1 and next(reader, None) is None:
+        raise InputError(
+            f"{path}: line 1: a quote opened in the header is never closed, so the records would read "
+            "as header text; close or remove the quote"
+        )
+    return fields
 
 
 def _detect_delimiter(header: str, forced: str | None) -> str:
@@ -409,8 +431,7 @@ def _load_csv(
     delimiter = _detect_delimiter(header_text, options.delimiter)
     if len(delimiter) != 1:
         raise InputError(f"--delimiter {delimiter!r} must be one character such as ',' ';' or tab")
-    headers = next(csv.reader(io.StringIO(header_text), delimiter=delimiter), [])
-    headers = [h.strip().lstrip("\ufeff") for h in headers]
+    headers = [h.strip().lstrip("\ufeff") for h in _header_fields(path, sample, delimiter)]
     if not any(headers):
         raise InputError(f"{path}: line 1 has no column headers; the first line must name the columns")
     source = Source(

@@ -245,6 +245,22 @@ def test_a_quote_never_closed_is_named_even_with_skip_bad_rows(idmerge: Idmerge,
     )
 
 
+def test_a_quote_never_closed_in_the_header_is_named_without_the_values_it_swallows(idmerge: Idmerge) -> None:
+    # Read leniently, the header would be one column holding every record's values.
+    src = idmerge.file("export.csv", '"Email,Name\nann@ukr.net,Ann\nbob@i.ua,Bob\n')
+    assert_usage_error(
+        idmerge.run(src),
+        f"{src}: line 1: a quote opened in the header is never closed, so the records would read as header "
+        "text; close or remove the quote",
+    )
+
+
+def test_a_quote_inside_a_header_name_is_a_character(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", 'Name"s,Email\nAnn,ann@ukr.net\nBob,bob@i.ua\n')
+    outcome = idmerge.run(src).ok()
+    assert {c["email"]: c['Name"s'] for c in outcome.rows("contacts.csv")} == {"ann@ukr.net": "Ann", "bob@i.ua": "Bob"}
+
+
 def test_a_quote_never_closed_in_a_long_file_counts_every_line_it_swallows(idmerge: Idmerge) -> None:
     lines = [f"p{n}@ukr.net,Name {n}" for n in range(1, 3001)]
     lines[999] = 'p1000@ukr.net,"Name 1000'
