@@ -386,10 +386,10 @@ def _header_fields(path: Path, sample: str, delimiter: str) -> list[str]:
     """
     text = sample.lstrip("\ufeff")
     try:
-        return next(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True), [])
+        return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True), [])
     except csv.Error:
         pass  # read as before, leniently (``"ab"c`` is ``abc``), unless a quote is never closed
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     fields = next(reader, [])
     if reader.line_num > 1 and next(reader, None) is None:
         raise InputError(

@@ -80,6 +80,17 @@ def test_crlf_line_endings_do_not_leak_into_values(idmerge: Idmerge) -> None:
     assert {c["email"]: c["Name"] for c in outcome.rows("contacts.csv")} == {"ann@ukr.net": "Ann", "bob@i.ua": "Bob"}
 
 
+def test_cr_only_line_endings_are_read(idmerge: Idmerge) -> None:
+    # Classic Mac line endings, still written by some spreadsheet exports ("CSV (Macintosh)").
+    src = idmerge.file("export.csv", 'Email,"Name\r(given)"\rann@ukr.net,Ann\rANN@ukr.net,Anna\rbob@i.ua,Bob\r')
+    outcome = idmerge.run(src).ok()
+    assert outcome.groups() == [{("export.csv", 1), ("export.csv", 2)}, {("export.csv", 3)}]
+    assert {c["email"]: c["Name\r(given)"] for c in outcome.rows("contacts.csv")} == {
+        "ANN@ukr.net": "Anna",
+        "bob@i.ua": "Bob",
+    }
+
+
 # --- encodings ---------------------------------------------------------------------------------
 
 
