@@ -377,6 +377,10 @@ def _header_line(text: str) -> str:
     return match.group() if match and text.strip() else ""
 
 
+#: The first line Excel reads (and some exports write) to learn a file's delimiter: ``sep=;``.
+_SEPARATOR_HINT = re.compile(r"sep=.", re.IGNORECASE)
+
+
 def _header_fields(path: Path, sample: str, delimiter: str) -> list[str]:
     """The header record's fields as the csv module reads them: a field that starts with
     a quote may hold line breaks and delimiters; a quote inside a field is a character.
@@ -428,6 +432,11 @@ def _load_csv(
         native = "utf-8"
     sample = head.decode(encoding, errors="ignore")
     header_text = _header_line(sample)
+    if _SEPARATOR_HINT.fullmatch(header_text.strip()):
+        raise InputError(
+            f"{path}: line 1 is a spreadsheet's delimiter hint ({header_text.strip()}), not the header; "
+            "delete that line (idmerge finds the delimiter itself, or pass --delimiter)"
+        )
     delimiter = _detect_delimiter(header_text, options.delimiter)
     if len(delimiter) != 1:
         raise InputError(f"--delimiter {delimiter!r} must be one character such as ',' ';' or tab")

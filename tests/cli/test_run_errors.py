@@ -255,6 +255,15 @@ def test_a_quote_never_closed_in_the_header_is_named_without_the_values_it_swall
     )
 
 
+def test_a_delimiter_hint_line_says_to_delete_it(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", "sep=;\nEmail;Name\nann@ukr.net;Ann\n")
+    assert_usage_error(
+        idmerge.run(src),
+        f"{src}: line 1 is a spreadsheet's delimiter hint (sep=;), not the header; delete that line "
+        "(idmerge finds the delimiter itself, or pass --delimiter)",
+    )
+
+
 def test_a_quote_inside_a_header_name_is_a_character(idmerge: Idmerge) -> None:
     src = idmerge.file("export.csv", 'Name"s,Email\nAnn,ann@ukr.net\nBob,bob@i.ua\n')
     outcome = idmerge.run(src).ok()
