@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,15 +26,6 @@ EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 #: Set to 1 to see the traceback of an internal error.
 DEBUG_ENV = "IDMERGE_DEBUG"
-
-#: Line breaks, tabs and the other control characters (C0 and DEL).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def one_line(text: str) -> str:
-    """``text`` with its control characters written as escapes (a line break as ``\\n``),
-    so that a value read from a file fills one line of a table."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def fail(message: str) -> NoReturn:

@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.console import err, one_line, out, user_errors
+from cli.console import err, out, user_errors
+from matchers.check import printable
 from matchers.inspect import FileProfile, Inspection, InspectOptions, Problem
 from matchers.inspect import init as init_engine
 from matchers.inspect import inspect as inspect_engine
@@ -141,11 +142,11 @@ def _table(profile: FileProfile) -> Table:
         problems = column.problems
         style = STYLES["error"] if any(p.severity == "error" for p in problems) else ("yellow" if problems else "")
         table.add_row(
-            Text(one_line(column.header), style),
+            Text(printable(column.header, escape=True), style),
             Text(role),
             f"{column.fill_rate * 100:.0f}%",
             f"{column.distinct:,}",
-            Text(", ".join(one_line(sample) for sample in column.samples)),
+            Text(", ".join(printable(sample, escape=True) for sample in column.samples)),
         )
     return table
 

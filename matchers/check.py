@@ -327,10 +327,16 @@ def is_placeholder(value: str) -> bool:
     return low in PLACEHOLDERS or (len(alnum) >= 4 and alnum == alnum[0] * len(alnum))
 
 
-def printable(text: str) -> str:
+def printable(text: str, *, escape: bool = False) -> str:
     """Control characters and line breaks replaced, so a value can neither break a line of a
-    CI log (and start a workflow command there) nor make the XML invalid."""
-    return "".join("\ufffd" if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") else c for c in text)
+    CI log (and start a workflow command there) nor make the XML invalid. With ``escape``
+    each is written as its escape instead (``\\n``, ``\\u2028``), for tables people read."""
+    return "".join(
+        (c.encode("unicode_escape").decode("ascii") if escape else "\ufffd")
+        if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp")
+        else c
+        for c in text
+    )
 
 
 def mask(identifier: str | None, value: str) -> str:
