@@ -75,6 +75,8 @@ class Source:
     roles: dict[int, str]
     encoding: str | None = None
     delimiter: str | None = None
+    #: lines before the header that are not read (a ``sep=;`` delimiter hint)
+    skip: int = 0
     records: int = 0
     rejected: int = 0
     #: the export preset the file was read as (None: generic headers)
@@ -378,10 +380,17 @@ def _header_line(text: str) -> str:
 
 
 #: The first line Excel reads (and some exports write) to learn a file's delimiter: ``sep=;``.
-_SEPARATOR_HINT = re.compile(r"sep=.", re.IGNORECASE)
+_SEPARATOR_HINT = re.compile(r"\ufeff?sep=([^\r\n])(?:\r\n|\r|\n)", re.IGNORECASE)
 
 
-def _header_fields(path: Path, sample: str, delimiter: str) -> list[str]:
+def _separator_hint(sample: str) -> tuple[str, str] | None:
+    """(the delimiter, the text after the line) of a file whose first line is a
+    delimiter hint such as ``sep=;``; None for any other file."""
+    match = _SEPARATOR_HINT.match(sample)
+    return (match.group(1), sample[match.end() :]) if match else None
+
+
+def _header_fields(path: Path, sample: str, delimiter: str, line: int = 1) -> list[str]:
     """The header record's fields as the csv module reads them: a field that starts with
     a quote may hold line breaks and delimiters; a quote inside a field is a character.
 
@@ -397,7 +406,7 @@ def _header_fields(path: Path, sample: str, delimiter: str) -> list[str]:
     fields = next(reader, [])
     if reader.line_num > 1 and next(reader, None) is None:
         raise InputError(
-            f"{path}: line 1: a quote opened in the header is never closed, so the records would read "
+            f"{path}: line {line}: a quote opened in the header is never closed, so the records would read "
             "as header text; close or remove the quote"
         )
     return fields
@@ -431,18 +440,22 @@ def _load_csv(
         _transcode(path, encoding, read_path)
         native = "utf-8"
     sample = head.decode(encoding, errors="ignore")
+    # A first line such as "sep=;" (Excel's delimiter hint) names the delimiter and is
+    # skipped: the header is the next line. Lines keep their numbers in the file
+    # (messages, rejects.csv); a record's row is still its place among the records.
+    hint = _separator_hint(sample)
+    skip = 0
+    if hint is not None:
+        hinted, sample = hint
+        skip = 1
     header_text = _header_line(sample)
-    if _SEPARATOR_HINT.fullmatch(header_text.strip()):
-        raise InputError(
-            f"{path}: line 1 is a spreadsheet's delimiter hint ({header_text.strip()}), not the header; "
-            "delete that line (idmerge finds the delimiter itself, or pass --delimiter)"
-        )
-    delimiter = _detect_delimiter(header_text, options.delimiter)
+    delimiter = _detect_delimiter(header_text, options.delimiter or (hinted if hint else None))
     if len(delimiter) != 1:
         raise InputError(f"--delimiter {delimiter!r} must be one character such as ',' ';' or tab")
-    headers = [h.strip().lstrip("\ufeff") for h in _header_fields(path, sample, delimiter)]
+    headers = [h.strip().lstrip("\ufeff") for h in _header_fields(path, sample, delimiter, 1 + skip)]
     if not any(headers):
-        raise InputError(f"{path}: line 1 has no column headers; the first line must name the columns")
+        what = "the line after the delimiter hint" if skip else "the first line"
+        raise InputError(f"{path}: line {1 + skip} has no column headers; {what} must name the columns")
     source = Source(
         path,
         name,
@@ -453,6 +466,7 @@ def _load_csv(
         {},
         encoding=encoding,
         delimiter=delimiter,
+        skip=skip,
     )
     source.map_columns(config, options)
     spec = "{" + ", ".join(f"{lit(source.column(i))}: 'VARCHAR'" for i in range(len(headers))) + "}"
@@ -460,7 +474,7 @@ def _load_csv(
     try:
         db.run(
             f"""CREATE OR REPLACE TABLE {q(table + "_raw")} AS
-            SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"', header = true,
+            SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"', header = true, skip = {skip},
                           auto_detect = false, columns = {spec}, encoding = ?,
                           store_rejects = true, ignore_errors = true,
                           rejects_table = {lit(rejects)}, rejects_scan = {lit(rejects + "_scan")},
@@ -474,7 +488,7 @@ def _load_csv(
     accepted = int(db.one(f"SELECT count(*) FROM {q(table + '_raw')}"))
     if bad:
         if bad[0][1] != "INVALID ENCODING":
-            _check_unclosed_quote(db, path, read_path, rejects, accepted + len(bad))
+            _check_unclosed_quote(db, path, read_path, rejects, accepted + len(bad), skip)
         _check_rejects(path, bad, encoding, len(headers), delimiter, options.skip_bad_rows)
     source.rejected = len(bad)
     source.records = accepted
@@ -484,14 +498,15 @@ def _load_csv(
         # With no rejects, the n-th record read is record n of the file.
         _number_rows(db, table, index, name)
         return source
-    # The reject table's line numbers count records (header = 1), so accepted
-    # records take, in order, the record numbers that no reject holds.
+    # The reject table's line numbers count records (header = 1, after a skipped
+    # hint line), so accepted records take, in order, the record numbers that no
+    # reject holds.
     db.run(
         f"""CREATE OR REPLACE TABLE {q(table)} AS
         WITH numbers AS (
             SELECT n AS "row", row_number() OVER (ORDER BY n) AS nth
             FROM range(1, {accepted + len(bad) + 1}) t(n)
-            WHERE n NOT IN (SELECT line - 1 FROM {q(rejects)})
+            WHERE n NOT IN (SELECT line - 1 - {skip} FROM {q(rejects)})
         )
         SELECT {index * FILE_STRIDE} + numbers."row" AS rec, {lit(name)} AS source,
                numbers."row" AS "row", r.*
@@ -536,7 +551,7 @@ def _locate_rejects(db: Database, rejects: str, read_path: Path) -> None:
     db.table_from_arrow(rejects + "_lines", rows.append_column("physical", pa.array(newlines_before + 1, pa.int64())))
 
 
-def _check_unclosed_quote(db: Database, path: Path, read_path: Path, rejects: str, records: int) -> None:
+def _check_unclosed_quote(db: Database, path: Path, read_path: Path, rejects: str, records: int, skip: int) -> None:
     """Refuse a file whose last record is rejected because a quote in it never closes.
 
     Such a quote makes the rest of the file one value, so DuckDB rejects one
@@ -547,7 +562,7 @@ def _check_unclosed_quote(db: Database, path: Path, read_path: Path, rejects: st
     line, pos, physical = db.rows(
         f"SELECT line, pos, physical FROM {q(rejects + '_lines')} ORDER BY line DESC LIMIT 1"
     )[0]
-    if line != records + 1:  # records are numbered after the header, line 1
+    if line != records + 1 + skip:  # records are numbered after the header (line 1, after `skip` lines)
         return
     quotes = newlines = 0
     ends_with_newline = False

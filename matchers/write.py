@@ -434,8 +434,8 @@ def write_outputs(
         rejected = [s for s in sources if s.rejected]
         if rejected:
             parts = " UNION ALL ".join(
-                f"SELECT {lit(s.name)} AS source, physical AS line, line - 1 AS record, error_type AS error, text "
-                f"FROM {q('rejects_' + str(s.index) + '_lines')}"
+                f"SELECT {lit(s.name)} AS source, physical AS line, line - 1 - {s.skip} AS record, "
+                f"error_type AS error, text FROM {q('rejects_' + str(s.index) + '_lines')}"
                 for s in rejected
             )
             copy_table(

@@ -255,12 +255,29 @@ def test_a_quote_never_closed_in_the_header_is_named_without_the_values_it_swall
     )
 
 
-def test_a_delimiter_hint_line_says_to_delete_it(idmerge: Idmerge) -> None:
-    src = idmerge.file("export.csv", "sep=;\nEmail;Name\nann@ukr.net;Ann\n")
+def test_a_delimiter_hint_with_no_header_after_it_names_line_2(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", "sep=;\n\nann@ukr.net;Ann\n")
     assert_usage_error(
         idmerge.run(src),
-        f"{src}: line 1 is a spreadsheet's delimiter hint (sep=;), not the header; delete that line "
-        "(idmerge finds the delimiter itself, or pass --delimiter)",
+        f"{src}: line 2 has no column headers; the line after the delimiter hint must name the columns",
+    )
+
+
+def test_a_quote_never_closed_in_the_header_after_a_delimiter_hint_names_line_2(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", 'sep=;\n"Email;Name\nann@ukr.net;Ann\n')
+    assert_usage_error(
+        idmerge.run(src),
+        f"{src}: line 2: a quote opened in the header is never closed, so the records would read as header "
+        "text; close or remove the quote",
+    )
+
+
+def test_a_malformed_record_after_a_delimiter_hint_is_named_by_its_line_in_the_file(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", "sep=;\nEmail;Name\nann@ukr.net;Ann\nbob@ukr.net;Bob;extra\n")
+    assert_usage_error(
+        idmerge.run(src),
+        f"{src}: 1 malformed record(s) at line(s) 4 (first: too many fields, expected 2 fields "
+        "separated by ';'); fix them, or pass --skip-bad-rows to set them aside in rejects.csv",
     )
 
 

@@ -74,6 +74,35 @@ def test_a_header_with_a_quoted_line_break_keeps_every_column(idmerge: Idmerge) 
     ]
 
 
+def test_a_delimiter_hint_line_sets_the_delimiter_and_is_not_read_as_the_header(idmerge: Idmerge) -> None:
+    # Excel's "sep=;" first line. Counted alone, the header's commas would make ',' the delimiter.
+    src = idmerge.file("export.csv", "sep=;\r\nEmail;Notes, internal, 2024\r\nann@ukr.net;a, b\r\nANN@ukr.net;c\r\n")
+    outcome = idmerge.run(src).ok()
+    assert outcome.groups() == [{("export.csv", 1), ("export.csv", 2)}]
+    assert [(c["email"], c["Notes, internal, 2024"]) for c in outcome.rows("contacts.csv")] == [("ANN@ukr.net", "c")]
+
+
+def test_rows_after_a_delimiter_hint_keep_their_record_and_line_numbers(idmerge: Idmerge) -> None:
+    # Lines: 1 hint, 2 header, 3 Ann, 4 malformed, 5-6 a record over two lines, 7 malformed, 8 Bob.
+    src = idmerge.file(
+        "export.csv",
+        '\ufeffsep=;\r\nEmail;Name\r\nann@ukr.net;Ann\r\nbad;line;extra\r\ncat@ukr.net;"Cat\r\nKoval"\r\n'
+        "zed@ukr.net;Zed;more\r\nbob@i.ua;Bob\r\n",
+    )
+    outcome = idmerge.run(src, "--skip-bad-rows").ok()
+    assert [(r["line"], r["record"], r["text"]) for r in outcome.rows("rejects.csv")] == [
+        ("4", "2", "bad;line;extra"),
+        ("7", "4", "zed@ukr.net;Zed;more"),
+    ]
+    rows = {c["email"]: c["contact_id"] for c in outcome.rows("contacts.csv")}
+    membership = {m["contact_id"]: m["row"] for m in outcome.rows("membership.csv")}
+    assert {email: membership[cid] for email, cid in rows.items()} == {
+        "ann@ukr.net": "1",
+        "cat@ukr.net": "3",
+        "bob@i.ua": "5",
+    }
+
+
 def test_crlf_line_endings_do_not_leak_into_values(idmerge: Idmerge) -> None:
     src = idmerge.file("export.csv", "Email,Name\r\nann@ukr.net,Ann\r\nbob@i.ua,Bob\r\n")
     outcome = idmerge.run(src).ok()
