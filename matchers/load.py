@@ -383,11 +383,11 @@ def _header_line(text: str) -> str:
 _SEPARATOR_HINT = re.compile(r"\ufeff?sep=([^\r\n])(?:\r\n|\r|\n)", re.IGNORECASE)
 
 
-def _separator_hint(sample: str) -> tuple[str, str] | None:
-    """(the delimiter, the text after the line) of a file whose first line is a
-    delimiter hint such as ``sep=;``; None for any other file."""
+def _separator_hint(sample: str) -> tuple[str | None, int, str]:
+    """(the delimiter it names, 1 line to skip, the text after it) of a file whose first line
+    is a delimiter hint such as ``sep=;``; (None, 0, the text) for any other file."""
     match = _SEPARATOR_HINT.match(sample)
-    return (match.group(1), sample[match.end() :]) if match else None
+    return (match.group(1), 1, sample[match.end() :]) if match else (None, 0, sample)
 
 
 def _header_fields(path: Path, sample: str, delimiter: str, line: int = 1) -> list[str]:
@@ -443,13 +443,9 @@ def _load_csv(
     # A first line such as "sep=;" (Excel's delimiter hint) names the delimiter and is
     # skipped: the header is the next line. Lines keep their numbers in the file
     # (messages, rejects.csv); a record's row is still its place among the records.
-    hint = _separator_hint(sample)
-    skip = 0
-    if hint is not None:
-        hinted, sample = hint
-        skip = 1
+    hinted, skip, sample = _separator_hint(sample)
     header_text = _header_line(sample)
-    delimiter = _detect_delimiter(header_text, options.delimiter or (hinted if hint else None))
+    delimiter = _detect_delimiter(header_text, options.delimiter or hinted)
     if len(delimiter) != 1:
         raise InputError(f"--delimiter {delimiter!r} must be one character such as ',' ';' or tab")
     headers = [h.strip().lstrip("\ufeff") for h in _header_fields(path, sample, delimiter, 1 + skip)]

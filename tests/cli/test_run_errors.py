@@ -272,6 +272,15 @@ def test_a_quote_never_closed_in_the_header_after_a_delimiter_hint_names_line_2(
     )
 
 
+def test_a_quote_never_closed_after_a_delimiter_hint_is_named_by_its_line(idmerge: Idmerge) -> None:
+    src = idmerge.file("export.csv", 'sep=;\nEmail;Name\nann@x.com;"Ann\nb@x.com;B\nc@x.com;C\n')
+    assert_usage_error(
+        idmerge.run(src, "--skip-bad-rows"),
+        f"{src}: line 3: a quote opened in this record is never closed, so the 2 line(s) after it would read "
+        "as one value; close or remove the quote",
+    )
+
+
 def test_a_malformed_record_after_a_delimiter_hint_is_named_by_its_line_in_the_file(idmerge: Idmerge) -> None:
     src = idmerge.file("export.csv", "sep=;\nEmail;Name\nann@ukr.net;Ann\nbob@ukr.net;Bob;extra\n")
     assert_usage_error(
