@@ -380,7 +380,7 @@ def _header_line(text: str) -> str:
 
 
 #: The first line Excel reads (and some exports write) to learn a file's delimiter: ``sep=;``.
-_SEPARATOR_HINT = re.compile(r"\ufeff?sep=([^\r\n])(?:\r\n|\r|\n)", re.IGNORECASE)
+_SEPARATOR_HINT = re.compile(r"\ufeff?sep=([^\r\n])(?:\r\n|\r|\n|$)", re.IGNORECASE)
 
 
 def _separator_hint(sample: str) -> tuple[str | None, int, str]:

@@ -255,39 +255,41 @@ def test_a_quote_never_closed_in_the_header_is_named_without_the_values_it_swall
     )
 
 
-def test_a_delimiter_hint_with_no_header_after_it_names_line_2(idmerge: Idmerge) -> None:
-    src = idmerge.file("export.csv", "sep=;\n\nann@ukr.net;Ann\n")
-    assert_usage_error(
-        idmerge.run(src),
-        f"{src}: line 2 has no column headers; the line after the delimiter hint must name the columns",
-    )
-
-
-def test_a_quote_never_closed_in_the_header_after_a_delimiter_hint_names_line_2(idmerge: Idmerge) -> None:
-    src = idmerge.file("export.csv", 'sep=;\n"Email;Name\nann@ukr.net;Ann\n')
-    assert_usage_error(
-        idmerge.run(src),
-        f"{src}: line 2: a quote opened in the header is never closed, so the records would read as header "
-        "text; close or remove the quote",
-    )
-
-
-def test_a_quote_never_closed_after_a_delimiter_hint_is_named_by_its_line(idmerge: Idmerge) -> None:
-    src = idmerge.file("export.csv", 'sep=;\nEmail;Name\nann@x.com;"Ann\nb@x.com;B\nc@x.com;C\n')
-    assert_usage_error(
-        idmerge.run(src, "--skip-bad-rows"),
-        f"{src}: line 3: a quote opened in this record is never closed, so the 2 line(s) after it would read "
-        "as one value; close or remove the quote",
-    )
-
-
-def test_a_malformed_record_after_a_delimiter_hint_is_named_by_its_line_in_the_file(idmerge: Idmerge) -> None:
-    src = idmerge.file("export.csv", "sep=;\nEmail;Name\nann@ukr.net;Ann\nbob@ukr.net;Bob;extra\n")
-    assert_usage_error(
-        idmerge.run(src),
-        f"{src}: 1 malformed record(s) at line(s) 4 (first: too many fields, expected 2 fields "
-        "separated by ';'); fix them, or pass --skip-bad-rows to set them aside in rejects.csv",
-    )
+@pytest.mark.parametrize(
+    ("content", "args", "expected"),
+    [
+        ("sep=;", (), "line 2 has no column headers; the line after the delimiter hint must name the columns"),
+        (
+            "sep=;\n\nann@ukr.net;Ann\n",
+            (),
+            "line 2 has no column headers; the line after the delimiter hint must name the columns",
+        ),
+        (
+            'sep=;\n"Email;Name\nann@ukr.net;Ann\n',
+            (),
+            "line 2: a quote opened in the header is never closed, so the records would read as header text; "
+            "close or remove the quote",
+        ),
+        (
+            'sep=;\nEmail;Name\nann@x.com;"Ann\nb@x.com;B\nc@x.com;C\n',
+            ("--skip-bad-rows",),
+            "line 3: a quote opened in this record is never closed, so the 2 line(s) after it would read as one "
+            "value; close or remove the quote",
+        ),
+        (
+            "sep=;\nEmail;Name\nann@ukr.net;Ann\nbob@ukr.net;Bob;extra\n",
+            (),
+            "1 malformed record(s) at line(s) 4 (first: too many fields, expected 2 fields separated by ';'); "
+            "fix them, or pass --skip-bad-rows to set them aside in rejects.csv",
+        ),
+    ],
+    ids=["hint-only", "no-header", "header-quote", "record-quote", "malformed"],
+)
+def test_errors_after_a_delimiter_hint_name_lines_as_they_are_in_the_file(
+    idmerge: Idmerge, content: str, args: tuple[str, ...], expected: str
+) -> None:
+    src = idmerge.file("export.csv", content)
+    assert_usage_error(idmerge.run(src, *args), f"{src}: {expected}")
 
 
 def test_a_quote_inside_a_header_name_is_a_character(idmerge: Idmerge) -> None:
